@@ -1,0 +1,1 @@
+"""Judging and telling: detection, digests, notifications and the command line."""

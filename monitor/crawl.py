@@ -1,0 +1,207 @@
+"""The Scrapy glue: settings, the targets of a run, recording observations, running a crawl.
+
+This is the one place in ``monitor`` that imports Scrapy. The spider observes; the pipeline
+here classifies each observation, writes it in batches (so a killed run keeps what it saw),
+and, when the crawl ends, hands the run to ``monitor.service.conclude_run``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from monitor.classify import Outcome, classify
+from monitor.policy import Policy, clock_from_settings, parse_timestamp
+from storage.db import Store
+from storage.records import Observation
+
+logger = logging.getLogger("freshness.crawl")
+
+# Facts too big to keep in memory for the whole run; they are in the store already.
+_BULKY_FACTS = ("text",)
+
+
+def build_settings(
+    project: Mapping[str, Any] | None = None, cmdline: Mapping[str, Any] | None = None
+) -> Settings:
+    """Scrapy settings with their priorities: defaults < project (module, then config file) <
+    command line (``-s NAME=VALUE``)."""
+    settings = Settings()
+    settings.setmodule("spiders.settings", priority="project")
+    for name, value in (project or {}).items():
+        settings.set(name, value, priority="project")
+    for name, value in (cmdline or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def open_store(settings: Any) -> Store:
+    return Store(settings.get("FRESHNESS_DB") or "sqlite:///freshness.db")
+
+
+def load_due_targets(settings: Any) -> list[dict[str, Any]]:
+    """The listed URLs of every active organisation that is due (or of ``FRESHNESS_ORGS``)."""
+    from monitor.schedule import is_due
+
+    now = clock_from_settings(settings)
+    policy = Policy.from_settings(settings)
+    chosen = set(settings.getlist("FRESHNESS_ORGS")) if hasattr(settings, "getlist") else set()
+    store = open_store(settings)
+    try:
+        with store.transaction() as repo:
+            orgs = repo.organisations()
+            if chosen:
+                due = [o for o in orgs if o.id in chosen]
+            else:
+                due = [o for o in orgs if is_due(o, now=now, default=policy.default_check_every)]
+            states = repo.link_states([o.id for o in due])
+    finally:
+        store.close()
+    canaries = [
+        {"org_id": None, "link_id": None, "role": "canary", "url": url}
+        for url in policy.canary_urls
+    ]
+    return canaries + [
+        {
+            "org_id": s.org_id,
+            "link_id": s.id,
+            "role": s.role,
+            "url": s.url,
+            "etag": s.etag,
+            "last_modified": s.last_modified,
+        }
+        for s in states
+    ]
+
+
+def item_to_observation(item: Mapping[str, Any]) -> Observation:
+    fetched = item.get("fetched_at")
+    if isinstance(fetched, str):
+        fetched_at = parse_timestamp(fetched)
+    elif isinstance(fetched, dt.datetime):
+        fetched_at = fetched
+    else:
+        fetched_at = dt.datetime.now(dt.UTC)
+    facts = dict(item.get("facts") or {})
+    facts["role"] = item.get("role")
+    return Observation(
+        org_id=item.get("org_id") or "",
+        link_id=item.get("link_id"),
+        url=item["url"],
+        fetched_at=fetched_at,
+        status=item.get("status"),
+        final_url=item.get("final_url"),
+        redirect_chain=list(item.get("redirect_chain") or []),
+        error=item.get("error"),
+        error_message=item.get("error_message"),
+        elapsed_ms=item.get("elapsed_ms"),
+        headers=dict(item.get("headers") or {}),
+        facts=facts,
+    )
+
+
+def slim(observation: Observation) -> Observation:
+    """A copy without the page text, to keep thousands of them in memory until the verdicts."""
+    facts = {k: v for k, v in observation.facts.items() if k not in _BULKY_FACTS}
+    if isinstance(facts.get("probe"), dict):
+        facts["probe"] = {k: v for k, v in facts["probe"].items() if k not in _BULKY_FACTS}
+    return Observation(**{**observation.__dict__, "facts": facts})
+
+
+class RecordObservationsPipeline:
+    """Classify, record in batches, and conclude the run when the crawl closes.
+
+    Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_NOW`` and the detection policy.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.settings = crawler.settings
+        self.batch_size = max(1, self.settings.getint("FRESHNESS_BATCH_SIZE"))
+        self.policy = Policy.from_settings(self.settings)
+        self.buffer: list[Observation] = []
+        self.judged: list[tuple[Observation, Outcome]] = []
+        self.store: Store | None = None
+        self.run_id: int | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RecordObservationsPipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        from monitor.service import start_run
+
+        self.store = open_store(self.settings)
+        self.run_id = start_run(self.store, clock_from_settings(self.settings))
+        self.crawler.stats.set_value("freshness/run_id", self.run_id)
+
+    def process_item(self, item: Any) -> Any:
+        observation = item_to_observation(item)
+        outcome = classify(observation)
+        observation.category = outcome.category
+        observation.run_id = self.run_id
+        self.judged.append((slim(observation), outcome))
+        if item.get("role") == "canary":
+            return item  # only tells whether we are online; not the directory's business
+        self.buffer.append(observation)
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.buffer or self.store is None:
+            return
+        with self.store.transaction() as repo:
+            repo.record_observations(self.buffer)
+        self.buffer = []
+
+    def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
+        from monitor.service import conclude_run
+
+        if self.store is None or self.run_id is None:
+            return
+        self.flush()
+        summary = conclude_run(
+            self.store,
+            self.run_id,
+            self.judged,
+            now=clock_from_settings(self.settings),
+            policy=self.policy,
+            interrupted=reason != "finished",
+            finish_reason=reason,
+        )
+        self.crawler.stats.set_value("freshness/summary", summary)
+        self.store.close()
+
+
+def run_crawl(
+    settings: Settings,
+    *,
+    targets: Sequence[Mapping[str, Any]] | None = None,
+    record: bool = True,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run the directory spider in this process. Returns the items and the crawl's stats.
+
+    With ``record=False`` nothing is written anywhere (an ad-hoc ``freshness check URL``).
+    """
+    from spiders.directory import DirectorySpider
+
+    if not record:
+        settings = settings.copy()
+        settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+    items: list[dict[str, Any]] = []
+    process = CrawlerProcess(settings, install_root_handler=False)
+    crawler = process.create_crawler(DirectorySpider)
+    crawler.signals.connect(lambda item, **_: items.append(item), signal=signals.item_scraped)
+    kwargs = {"targets": [dict(t) for t in targets]} if targets is not None else {}
+    process.crawl(crawler, **kwargs)
+    process.start()
+    stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    return items, stats

@@ -1,0 +1,196 @@
+"""Judging one run: observations and stored history in, link states and findings out. Pure.
+
+Dead links and unverifiable links follow ``monitor.decide``; moves are read from the redirect
+chains. Nothing here touches the store or the network; ``monitor.service`` applies the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from monitor.classify import Outcome
+from monitor.decide import decide, detect_outage
+from monitor.policy import Policy
+from storage.records import DirectoryEntry, Finding, LinkState, Observation
+
+PERMANENT = (301, 308)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A finding that should be open, with the subject that makes it the same one next run."""
+
+    finding: Finding
+    subject: str
+    material: str = ""  # what must change for a dismissed finding to come back
+
+
+@dataclass
+class Judgement:
+    states: list[LinkState] = field(default_factory=list)
+    open: list[Draft] = field(default_factory=list)
+    # (org_id, kind, subject) of open findings that no longer hold
+    resolve: list[tuple[str, str, str]] = field(default_factory=list)
+    outage: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def status_chain(obs: Observation) -> str:
+    """'301 http://a/ → 200 https://b/', or 'DNS error at http://a/'."""
+    hops = [f"{h.get('status')} {h.get('url')}" for h in obs.redirect_chain]
+    if obs.status is not None:
+        hops.append(f"{obs.status} {obs.final_url or obs.url}")
+    elif obs.error:
+        hops.append(f"{obs.error} error at {obs.final_url or obs.url}")
+    return " → ".join(hops)
+
+
+def judge_run(
+    observations: Sequence[tuple[Observation, Outcome]],
+    states: Mapping[int, LinkState],
+    entries: Mapping[str, DirectoryEntry],
+    *,
+    previous: Mapping[int, Observation] | None = None,
+    canaries: Sequence[Outcome] = (),
+    now: dt.datetime,
+    policy: Policy,
+) -> Judgement:
+    previous = previous or {}
+    judgement = Judgement()
+    judgement.outage = detect_outage(
+        {obs.url: outcome for obs, outcome in observations}, canaries, policy
+    )
+    counts = judgement.counts
+    for obs, outcome in observations:
+        counts[outcome.category] = counts.get(outcome.category, 0) + 1
+    if judgement.outage:
+        return judgement  # an inconclusive run changes no counts and declares nothing
+
+    for obs, outcome in observations:
+        state = states.get(obs.link_id) if obs.link_id is not None else None
+        entry = entries.get(obs.org_id)
+        if state is None or entry is None:
+            continue
+        verdict = decide(state, outcome, now=now, policy=policy)
+        judgement.states.append(verdict.state)
+        evidence = [status_chain(obs), *outcome.evidence]
+        if verdict.dead:
+            since = verdict.failing_since or now
+            judgement.open.append(
+                Draft(
+                    Finding(
+                        org_id=obs.org_id,
+                        link_id=obs.link_id,
+                        kind="dead_link",
+                        url=obs.url,
+                        summary=f"{entry.name}: {obs.url} is dead ({verdict.reason}) "
+                        f"after {verdict.state.consecutive_failures} failed checks",
+                        first_seen=now,
+                        last_seen=now,
+                        confidence=outcome.confidence,
+                        evidence=evidence,
+                        details={
+                            "reason": verdict.reason,
+                            "failing_since": since.isoformat(),
+                            "failures": verdict.state.consecutive_failures,
+                            "role": state.role,
+                        },
+                    ),
+                    subject=obs.url,
+                    material=str(verdict.reason),
+                )
+            )
+        if verdict.unverifiable:
+            judgement.open.append(
+                Draft(
+                    Finding(
+                        org_id=obs.org_id,
+                        link_id=obs.link_id,
+                        kind="unverifiable",
+                        url=obs.url,
+                        summary=f"{entry.name}: {obs.url} cannot be checked automatically "
+                        f"({', '.join(outcome.evidence[:1]) or outcome.category}); please look",
+                        first_seen=now,
+                        last_seen=now,
+                        confidence=outcome.confidence,
+                        evidence=evidence,
+                        details={
+                            "reason": outcome.category,
+                            "failing_since": (verdict.failing_since or now).isoformat(),
+                        },
+                    ),
+                    subject=obs.url,
+                )
+            )
+        if verdict.recovered:
+            judgement.resolve.append((obs.org_id, "dead_link", obs.url))
+            judgement.resolve.append((obs.org_id, "unverifiable", obs.url))
+            move = _move(obs, previous.get(obs.link_id), entry, now)
+            if move is not None:
+                judgement.open.append(move)
+            else:
+                judgement.resolve.append((obs.org_id, "moved", obs.url))
+    return judgement
+
+
+def _canonical(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    path = parts.path.rstrip("/") or "/"
+    return host, path + (f"?{parts.query}" if parts.query else "")
+
+
+def _move(
+    obs: Observation, before: Observation | None, entry: DirectoryEntry, now: dt.datetime
+) -> Draft | None:
+    """A listed URL that now lives elsewhere, or None."""
+    if not obs.redirect_chain or not obs.final_url or obs.final_url == obs.url:
+        return None
+    if obs.status is None or not 200 <= obs.status < 300 and obs.status != 304:
+        return None
+    first = obs.redirect_chain[0].get("status")
+    permanent = all(h.get("status") in PERMANENT for h in obs.redirect_chain)
+    persisted = (
+        before is not None and before.final_url == obs.final_url and bool(before.redirect_chain)
+    )
+    if not permanent and not persisted:
+        return None  # a temporary 302/307 (a campaign page) is a move only once it persists
+    same_site = _canonical(obs.url) == _canonical(obs.final_url)
+    old_host = (urlsplit(obs.url).hostname or "").removeprefix("www.")
+    new_host = (urlsplit(obs.final_url).hostname or "").removeprefix("www.")
+    if same_site:
+        summary = f"{entry.name}: {obs.url} is now served as {obs.final_url} (tidy the URL)"
+        confidence = 0.3
+    elif old_host != new_host:
+        summary = f"{entry.name}: {obs.url} moved to another domain, {obs.final_url}"
+        confidence = 0.9 if permanent else 0.7
+    else:
+        summary = f"{entry.name}: {obs.url} moved to {obs.final_url}"
+        confidence = 0.85 if permanent else 0.6
+    evidence = [status_chain(obs)]
+    if not permanent:
+        evidence.append(f"the same {first} redirect was seen on the previous run too")
+    return Draft(
+        Finding(
+            org_id=obs.org_id,
+            link_id=obs.link_id,
+            kind="moved",
+            url=obs.url,
+            summary=summary,
+            first_seen=now,
+            last_seen=now,
+            confidence=confidence,
+            evidence=evidence,
+            details={
+                "old_url": obs.url,
+                "new_url": obs.final_url,
+                "same_site": same_site,
+                "permanent": permanent,
+            },
+        ),
+        subject=obs.url,
+        material=obs.final_url,
+    )

@@ -1,0 +1,378 @@
+"""The directory spider: fetch every listed URL and record exactly what happened.
+
+For each target (a listed URL of an organisation) it follows redirects hop by hop, so every
+status and Location is kept; probes a random sibling path to expose soft 404s; and yields one
+observation item (see ``spiders.items``). It does not decide whether anything is dead.
+
+Targets come from the ``targets`` spider argument, from ``FRESHNESS_TARGETS``, or, when
+neither is given (``scrapy crawl directory``), from the loader named by
+``FRESHNESS_TARGET_LOADER`` (the store's due organisations by default).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.http import Response, TextResponse
+from scrapy.utils.misc import load_object
+from twisted.internet import error as twisted_errors
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+from monitor.pagefacts import page_facts
+
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+TEXT_TYPES = (
+    "text/",
+    "application/xhtml",
+    "application/xml",
+    "application/json",
+    "application/ld+json",
+)
+KEPT_HEADERS = (
+    "content-type",
+    "content-length",
+    "server",
+    "location",
+    "retry-after",
+    "etag",
+    "last-modified",
+    "x-robots-tag",
+    "cf-ray",
+    "cf-mitigated",
+    "x-amzn-waf-action",
+)
+
+
+class DirectorySpider(Spider):
+    name = "directory"
+
+    def __init__(self, targets: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.targets = targets
+        self._probe_cache: dict[str, dict[str, Any]] = {}
+        self._received: dict[int, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DirectorySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.max_bytes = settings.getint("FRESHNESS_MAX_BYTES")
+        spider.max_redirects = settings.getint("FRESHNESS_MAX_REDIRECTS")
+        spider.probe_enabled = settings.getbool("FRESHNESS_SOFT404_PROBE")
+        spider.fixed_now = settings.get("FRESHNESS_NOW") or ""
+        if spider.targets is None and settings.getlist("FRESHNESS_TARGETS"):
+            spider.targets = list(settings.getlist("FRESHNESS_TARGETS"))
+        if spider.targets is None:
+            loader = load_object(
+                settings.get("FRESHNESS_TARGET_LOADER", "monitor.crawl.load_due_targets")
+            )
+            spider.targets = loader(settings)
+        crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
+        crawler.signals.connect(spider.on_bytes, signal=signals.bytes_received)
+        return spider
+
+    # -- body size cap and binary detection ----------------------------------------------------
+
+    def on_headers(
+        self, headers: Any, body_length: int, request: Request, spider: Spider | None = None
+    ) -> None:
+        if (spider is not None and spider is not self) or request.method == "HEAD":
+            return
+        content_type = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        if content_type and not content_type.startswith(TEXT_TYPES):
+            # A PDF or an image answers "is it alive?" with its status; its bytes add nothing.
+            request.meta["binary_stop"] = True
+            raise StopDownload(fail=False)
+
+    def on_bytes(self, data: bytes, request: Request, spider: Spider | None = None) -> None:
+        if spider is not None and spider is not self:
+            return
+        key = id(request)
+        total = self._received.get(key, 0) + len(data)
+        self._received[key] = total
+        if total > self.max_bytes:
+            self._received.pop(key, None)
+            raise StopDownload(fail=False)
+
+    # -- requests ------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Request]:
+        for target in self.targets or []:
+            yield self._request(target["url"], target, chain=[], conditional=True)
+
+    def _request(
+        self, url: str, target: dict[str, Any], *, chain: list[dict[str, Any]], conditional: bool
+    ) -> Request:
+        headers = {}
+        if conditional:
+            if target.get("etag"):
+                headers["If-None-Match"] = target["etag"]
+            if target.get("last_modified"):
+                headers["If-Modified-Since"] = target["last_modified"]
+        return Request(
+            url,
+            callback=self.parse_listed,
+            errback=self.listed_failed,
+            headers=headers,
+            dont_filter=True,
+            meta={
+                "target": target,
+                "chain": chain,
+                "dont_redirect": True,
+                "handle_httpstatus_all": True,
+                "started": dt.datetime.now(dt.UTC),
+            },
+        )
+
+    def parse_listed(self, response: Response) -> Iterator[Any]:
+        target = response.meta["target"]
+        chain = response.meta["chain"]
+        location = response.headers.get(b"Location")
+        if response.status in REDIRECT_STATUSES and location:
+            next_url = urljoin(response.url, location.decode("latin-1").strip())
+            hop = {"url": response.url, "status": response.status, "location": next_url}
+            chain = [*chain, hop]
+            seen = {h["url"] for h in chain}
+            if next_url in seen:
+                yield self._item(
+                    target,
+                    response.meta,
+                    chain=chain,
+                    error="redirect_loop",
+                    message=f"redirect to {next_url}, already visited",
+                )
+                return
+            if len(chain) > self.max_redirects:
+                yield self._item(
+                    target,
+                    response.meta,
+                    chain=chain,
+                    error="too_many_redirects",
+                    message=f"more than {self.max_redirects} redirects",
+                )
+                return
+            if urlsplit(next_url).scheme not in ("http", "https"):
+                yield self._item(
+                    target,
+                    response.meta,
+                    chain=chain,
+                    error="other",
+                    message=f"redirect to a non-web URL {next_url}",
+                )
+                return
+            request = self._request(next_url, target, chain=chain, conditional=False)
+            request.meta["started"] = response.meta["started"]
+            yield request
+            return
+        item = self._item(target, response.meta, chain=chain, response=response)
+        facts = item["facts"]
+        if self.probe_enabled and 200 <= response.status < 300 and not facts.get("binary"):
+            probe_url = probe_url_for(response.url)
+            cache_key = probe_url.rsplit("/", 1)[0]
+            cached = self._probe_cache.get(cache_key)
+            if cached is not None:
+                facts["probe"] = cached
+            else:
+                yield Request(
+                    probe_url,
+                    callback=self.parse_probe,
+                    errback=self.probe_failed,
+                    dont_filter=True,
+                    meta={
+                        "item": item,
+                        "cache_key": cache_key,
+                        "chain": [],
+                        "dont_redirect": True,
+                        "handle_httpstatus_all": True,
+                    },
+                )
+                return
+        yield item
+
+    def parse_probe(self, response: Response) -> Iterator[Any]:
+        chain = response.meta["chain"]
+        location = response.headers.get(b"Location")
+        if response.status in REDIRECT_STATUSES and location and len(chain) < self.max_redirects:
+            next_url = urljoin(response.url, location.decode("latin-1").strip())
+            if next_url not in {h["url"] for h in chain} and next_url.startswith("http"):
+                hop = {"url": response.url, "status": response.status, "location": next_url}
+                meta = dict(response.meta)
+                meta["chain"] = [*chain, hop]
+                yield Request(
+                    next_url,
+                    callback=self.parse_probe,
+                    errback=self.probe_failed,
+                    dont_filter=True,
+                    meta=meta,
+                )
+                return
+        probe: dict[str, Any] = {
+            "url": chain[0]["url"] if chain else response.url,
+            "status": response.status,
+            "final_url": response.url,
+            "redirect_chain": chain,
+            "error": None,
+        }
+        if isinstance(response, TextResponse):
+            facts = _safe_page_facts(response)
+            probe["title"] = facts.get("title")
+            probe["text"] = facts.get("text")
+        yield self._finish_probe(response.meta, probe)
+
+    def probe_failed(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        kind, message = error_kind(failure)
+        probe = {
+            "url": request.url,
+            "status": None,
+            "final_url": None,
+            "redirect_chain": [],
+            "error": "robots_disallowed" if kind == "robots" else kind,
+            "error_message": message,
+        }
+        yield self._finish_probe(request.meta, probe)
+
+    def _finish_probe(self, meta: dict[str, Any], probe: dict[str, Any]) -> dict[str, Any]:
+        self._probe_cache[meta["cache_key"]] = probe
+        item = meta["item"]
+        item["facts"]["probe"] = probe
+        return item
+
+    def listed_failed(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        kind, message = error_kind(failure)
+        meta = request.meta
+        if kind == "robots":
+            item = self._item(meta["target"], meta, chain=meta.get("chain", []))
+            item["facts"]["robots_disallowed"] = True
+            item["url_blocked_by_robots"] = request.url
+            yield item
+            return
+        yield self._item(
+            meta["target"],
+            meta,
+            chain=meta.get("chain", []),
+            error=kind,
+            message=message,
+            failed_url=request.url,
+        )
+
+    # -- the item ------------------------------------------------------------------------------
+
+    def _item(
+        self,
+        target: dict[str, Any],
+        meta: dict[str, Any],
+        *,
+        chain: list[dict[str, Any]],
+        response: Response | None = None,
+        error: str | None = None,
+        message: str | None = None,
+        failed_url: str | None = None,
+    ) -> dict[str, Any]:
+        started = meta.get("started") or dt.datetime.now(dt.UTC)
+        elapsed = dt.datetime.now(dt.UTC) - started
+        facts: dict[str, Any] = {"robots_disallowed": False}
+        item: dict[str, Any] = {
+            "org_id": target.get("org_id"),
+            "link_id": target.get("link_id"),
+            "role": target.get("role", "link"),
+            "url": target["url"],
+            "fetched_at": self.fixed_now or dt.datetime.now(dt.UTC).isoformat(),
+            "status": None,
+            "final_url": failed_url,
+            "redirect_chain": chain,
+            "error": error,
+            "error_message": message,
+            "elapsed_ms": int(elapsed.total_seconds() * 1000),
+            "headers": {},
+            "facts": facts,
+        }
+        if meta.get("retry_after_waited"):
+            facts["retry_after_waited"] = meta["retry_after_waited"]
+        if response is None:
+            return item
+        item["status"] = response.status
+        item["final_url"] = response.url
+        item["headers"] = {
+            name: response.headers.get(name).decode("latin-1")
+            for name in KEPT_HEADERS
+            if response.headers.get(name) is not None
+        }
+        size = len(response.body)
+        self._received.pop(id(response.request), None)
+        content_type = item["headers"].get("content-type", "").split(";")[0].strip().lower()
+        facts.update(
+            content_type=content_type or None,
+            size=size,
+            truncated="download_stopped" in response.flags and not meta.get("binary_stop"),
+            binary=bool(meta.get("binary_stop")) or not isinstance(response, TextResponse),
+            not_modified=response.status == 304,
+        )
+        if isinstance(response, TextResponse) and not facts["binary"] and response.status != 304:
+            facts["encoding"] = response.encoding
+            facts.update(_safe_page_facts(response))
+        return item
+
+
+def _safe_page_facts(response: TextResponse) -> dict[str, Any]:
+    try:
+        text = response.text
+    except (UnicodeDecodeError, LookupError):
+        text = response.body.decode("utf-8", errors="replace")
+    return page_facts(text)
+
+
+def probe_url_for(url: str) -> str:
+    """A random path in the same directory as ``url`` (Bar-Yossef et al., 2004)."""
+    parts = urlsplit(url)
+    directory = parts.path.rsplit("/", 1)[0] + "/"
+    token = "fr" + secrets.token_hex(6)
+    return urlunsplit((parts.scheme, parts.netloc, directory + token, "", ""))
+
+
+def error_kind(failure: Failure) -> tuple[str, str]:
+    """Name what went wrong with a fetch: dns, connection, timeout, tls, robots or other."""
+    exc = failure.value
+    message = str(exc) or exc.__class__.__name__
+    if isinstance(exc, IgnoreRequest):
+        return ("robots" if "robots.txt" in message else "other"), message
+    if isinstance(exc, twisted_errors.DNSLookupError):
+        return "dns", message
+    if isinstance(exc, twisted_errors.TimeoutError | twisted_errors.TCPTimedOutError):
+        return "timeout", message
+    if isinstance(exc, ResponseFailed | ResponseNeverReceived):
+        reasons = [r.value for r in getattr(exc, "reasons", [])]
+        if any(_is_tls(r) for r in reasons):
+            return "tls", message
+        return "connection", message
+    if _is_tls(exc):
+        return "tls", message
+    if isinstance(
+        exc,
+        twisted_errors.ConnectionRefusedError
+        | twisted_errors.ConnectionLost
+        | twisted_errors.ConnectionDone
+        | twisted_errors.ConnectError
+        | ConnectionError,
+    ):
+        return "connection", message
+    if isinstance(exc, TimeoutError):
+        return "timeout", message
+    return "other", f"{exc.__class__.__name__}: {message}"
+
+
+def _is_tls(exc: BaseException) -> bool:
+    module = type(exc).__module__
+    return (
+        module.startswith("OpenSSL")
+        or "SSL" in type(exc).__name__
+        or "certificate" in str(exc).lower()
+    )

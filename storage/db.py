@@ -1,0 +1,103 @@
+"""Opening a store: engine, Alembic migrations on first use, and transactions."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.repository import Repository
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+DEFAULT_DB_URL = "sqlite:///freshness.db"
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message says what to fix."""
+
+
+def normalise_url(url: str) -> str:
+    """Accept a bare path as a SQLite file, and the short postgresql:// scheme as psycopg 3."""
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    # WAL lets a reader (a curator running `freshness findings`) work during a run, and
+    # busy_timeout makes a second writer wait instead of failing at once.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Store:
+    """A database with the schema at head. ``with store.transaction() as repo`` to use it."""
+
+    def __init__(self, url: str = DEFAULT_DB_URL, *, upgrade: bool = True) -> None:
+        self.url = normalise_url(url)
+        try:
+            self.engine = create_engine(self.url)
+        except (ArgumentError, ModuleNotFoundError) as exc:
+            raise StoreError(f"cannot use database URL {self.masked_url}: {exc}") from exc
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if upgrade:
+            self.upgrade()
+
+    @property
+    def masked_url(self) -> str:
+        try:
+            return self.engine.url.render_as_string(hide_password=True)
+        except AttributeError:
+            return self.url.split("@")[-1]
+
+    def upgrade(self) -> None:
+        """Apply every pending Alembic migration."""
+        try:
+            command.upgrade(alembic_config(self.engine), "head")
+        except OperationalError as exc:
+            raise StoreError(f"cannot open database {self.masked_url}: {exc.orig}") from exc
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Repository]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        session: Session = self._sessions()
+        try:
+            yield Repository(session)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def close(self) -> None:
+        self.engine.dispose()

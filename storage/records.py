@@ -1,0 +1,186 @@
+"""Plain data that the repository accepts and returns.
+
+No SQLAlchemy here: ``monitor`` works on these records without knowing how they are stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+FINDING_KINDS = (
+    "dead_link",
+    "moved",
+    "rename",
+    "new_group",
+    "removed_group",
+    "new_organisation",
+    "unverifiable",
+)
+FINDING_STATUSES = ("open", "accepted", "dismissed", "resolved", "snoozed")
+LINK_ROLES = ("homepage", "groups", "link")
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """One organisation as a curator writes it in the directory file."""
+
+    id: str
+    name: str
+    url: str
+    aliases: tuple[str, ...] = ()
+    profession: str | None = None
+    groups_url: str | None = None
+    group_selector: str | None = None
+    groups: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    check_every: str | None = None
+    status: str | None = None  # None means listed and live; "dead" once a curator accepts it
+    dead_since: dt.date | None = None
+
+    def listed_links(self) -> list[tuple[str, str]]:
+        """Every URL this entry asks us to keep alive, as (role, url), without repeats."""
+        seen: set[str] = set()
+        out: list[tuple[str, str]] = []
+        candidates = [("homepage", self.url)]
+        if self.groups_url:
+            candidates.append(("groups", self.groups_url))
+        candidates += [("link", u) for u in self.links]
+        for role, url in candidates:
+            if url not in seen:
+                seen.add(url)
+                out.append((role, url))
+        return out
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """An organisation as stored: its directory entry plus what we know of it."""
+
+    entry: DirectoryEntry
+    active: bool
+    last_checked_at: dt.datetime | None
+    open_findings: int = 0
+    state: str = "unchecked"
+
+    @property
+    def id(self) -> str:
+        return self.entry.id
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """A listed URL and its failure bookkeeping, which lives in the store between runs."""
+
+    id: int
+    org_id: str
+    url: str
+    role: str
+    consecutive_failures: int = 0
+    first_failure_at: dt.datetime | None = None
+    consecutive_blocked: int = 0
+    first_blocked_at: dt.datetime | None = None
+    last_category: str | None = None
+    last_checked_at: dt.datetime | None = None
+    last_ok_at: dt.datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class Observation:
+    """One fetch of one listed URL, as recorded."""
+
+    org_id: str
+    url: str
+    fetched_at: dt.datetime
+    link_id: int | None = None
+    status: int | None = None
+    final_url: str | None = None
+    redirect_chain: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    error_message: str | None = None
+    elapsed_ms: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    category: str | None = None
+    run_id: int | None = None
+    id: int | None = None
+
+
+@dataclass
+class Finding:
+    """Something a curator should know about, with what is needed to act on it."""
+
+    org_id: str
+    kind: str
+    url: str | None
+    summary: str
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    confidence: float = 1.0
+    status: str = "open"
+    evidence: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    link_id: int | None = None
+    id: int | None = None
+    resolved_at: dt.datetime | None = None
+    snoozed_until: dt.datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON contract documented in the README."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "org": self.org_id,
+            "kind": self.kind,
+            "url": self.url,
+            "status": self.status,
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+            "confidence": round(float(self.confidence), 3),
+            "summary": self.summary,
+            "evidence": list(self.evidence),
+        }
+        for key in (
+            "reason",
+            "new_url",
+            "new_name",
+            "old_name",
+            "old_url",
+            "group",
+            "group_url",
+            "name",
+        ):
+            if key in self.details:
+                out[key] = self.details[key]
+        if self.resolved_at is not None:
+            out["resolved_at"] = _iso(self.resolved_at)
+        return out
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    status: str
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportDiff:
+    """What a re-import changed, by organisation id."""
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,514 @@
+"""The repository: the only place that builds queries.
+
+Methods are named for what callers want and speak in the plain records of ``storage.records``.
+The caller owns the transaction (see ``Store.transaction``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    DecisionRow,
+    FindingRow,
+    ListedLinkRow,
+    ObservationRow,
+    OrganisationRow,
+    RunRow,
+)
+from storage.records import (
+    DirectoryEntry,
+    Finding,
+    ImportDiff,
+    LinkState,
+    Observation,
+    Organisation,
+    Run,
+)
+
+_ENTRY_FIELDS = (
+    "name",
+    "url",
+    "aliases",
+    "profession",
+    "groups_url",
+    "group_selector",
+    "groups",
+    "links",
+    "check_every",
+)
+
+
+class NotFound(LookupError):
+    """A caller named something the store does not hold."""
+
+
+class Repository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- the directory -------------------------------------------------------------------
+
+    def sync_directory(self, entries: Sequence[DirectoryEntry], now: dt.datetime) -> ImportDiff:
+        """Make the stored directory match ``entries``: add, update by id, deactivate the rest.
+
+        History (observations, findings) of removed organisations is kept; they are only
+        marked inactive, and come back to life if they are listed again.
+        """
+        existing = {row.id: row for row in self.session.scalars(select(OrganisationRow))}
+        added, changed, unchanged = [], [], []
+        for position, entry in enumerate(entries):
+            row = existing.pop(entry.id, None)
+            values = _entry_to_columns(entry)
+            if row is None:
+                row = OrganisationRow(
+                    id=entry.id, position=position, active=True, created_at=now, updated_at=now
+                )
+                for key, value in values.items():
+                    setattr(row, key, value)
+                self.session.add(row)
+                added.append(entry.id)
+            else:
+                differs = not row.active or any(
+                    getattr(row, key) != value for key, value in values.items()
+                )
+                for key, value in values.items():
+                    setattr(row, key, value)
+                row.position = position
+                if differs:
+                    row.active = True
+                    row.updated_at = now
+                    changed.append(entry.id)
+                else:
+                    unchanged.append(entry.id)
+            self._sync_links(entry)
+        removed = []
+        for row in existing.values():
+            if row.active:
+                row.active = False
+                row.updated_at = now
+                removed.append(row.id)
+        self.session.flush()
+        return ImportDiff(tuple(added), tuple(changed), tuple(removed), tuple(unchanged))
+
+    def _sync_links(self, entry: DirectoryEntry) -> None:
+        rows = {
+            r.url: r
+            for r in self.session.scalars(
+                select(ListedLinkRow).where(ListedLinkRow.org_id == entry.id)
+            )
+        }
+        wanted = entry.listed_links()
+        for role, url in wanted:
+            row = rows.pop(url, None)
+            if row is None:
+                self.session.add(ListedLinkRow(org_id=entry.id, url=url, role=role, active=True))
+            else:
+                row.role, row.active = role, True
+        for row in rows.values():
+            row.active = False
+        self.session.flush()
+
+    def organisations(self, *, include_inactive: bool = False) -> list[Organisation]:
+        query = select(OrganisationRow).order_by(OrganisationRow.position, OrganisationRow.id)
+        if not include_inactive:
+            query = query.where(OrganisationRow.active.is_(True))
+        open_counts = dict(
+            self.session.execute(
+                select(FindingRow.org_id, func.count())
+                .where(FindingRow.status == "open")
+                .group_by(FindingRow.org_id)
+            ).all()
+        )
+        last_categories: dict[str, list[str | None]] = {}
+        for org_id, category in self.session.execute(
+            select(ListedLinkRow.org_id, ListedLinkRow.last_category).where(
+                ListedLinkRow.active.is_(True)
+            )
+        ):
+            last_categories.setdefault(org_id, []).append(category)
+        return [
+            Organisation(
+                entry=_row_to_entry(row),
+                active=row.active,
+                last_checked_at=row.last_checked_at,
+                open_findings=open_counts.get(row.id, 0),
+                state=_org_state(row, last_categories.get(row.id, [])),
+            )
+            for row in self.session.scalars(query)
+        ]
+
+    def organisation(self, org_id: str) -> Organisation:
+        for org in self.organisations(include_inactive=True):
+            if org.id == org_id:
+                return org
+        raise NotFound(f"no organisation with id {org_id!r}; `freshness orgs` lists them")
+
+    def directory_entries(self) -> list[DirectoryEntry]:
+        """The active directory, in the curator's order, ready to export."""
+        return [org.entry for org in self.organisations()]
+
+    def mark_checked(self, org_ids: Iterable[str], now: dt.datetime) -> None:
+        ids = list(org_ids)
+        if ids:
+            self.session.execute(
+                update(OrganisationRow)
+                .where(OrganisationRow.id.in_(ids))
+                .values(last_checked_at=now)
+            )
+
+    # -- listed links and their failure state --------------------------------------------------
+
+    def link_states(self, org_ids: Iterable[str] | None = None) -> list[LinkState]:
+        query = select(ListedLinkRow).where(ListedLinkRow.active.is_(True))
+        if org_ids is not None:
+            query = query.where(ListedLinkRow.org_id.in_(list(org_ids)))
+        return [_row_to_link(r) for r in self.session.scalars(query.order_by(ListedLinkRow.id))]
+
+    def save_link_states(self, states: Iterable[LinkState]) -> None:
+        for state in states:
+            row = self.session.get(ListedLinkRow, state.id)
+            if row is None:
+                raise NotFound(f"no listed link with id {state.id}")
+            for key in (
+                "consecutive_failures",
+                "first_failure_at",
+                "consecutive_blocked",
+                "first_blocked_at",
+                "last_category",
+                "last_checked_at",
+                "last_ok_at",
+                "etag",
+                "last_modified",
+            ):
+                setattr(row, key, getattr(state, key))
+        self.session.flush()
+
+    # -- runs and observations -----------------------------------------------------------------
+
+    def start_run(self, now: dt.datetime) -> int:
+        row = RunRow(started_at=now, status="running", summary={})
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def finish_run(
+        self, run_id: int, now: dt.datetime, status: str, summary: dict[str, Any]
+    ) -> None:
+        row = self.session.get(RunRow, run_id)
+        if row is None:
+            raise NotFound(f"no run with id {run_id}")
+        row.finished_at, row.status, row.summary = now, status, summary
+
+    def interrupt_stale_runs(self, now: dt.datetime) -> list[int]:
+        """Runs still marked running belong to a process that died; say so."""
+        rows = list(self.session.scalars(select(RunRow).where(RunRow.status == "running")))
+        for row in rows:
+            row.status, row.finished_at = "interrupted", now
+            row.summary = {
+                **(row.summary or {}),
+                "note": "the process stopped before the run ended",
+            }
+        return [r.id for r in rows]
+
+    def runs(self, limit: int = 20) -> list[Run]:
+        query = select(RunRow).order_by(RunRow.id.desc()).limit(limit)
+        return [
+            Run(r.id, r.started_at, r.finished_at, r.status, dict(r.summary or {}))
+            for r in self.session.scalars(query)
+        ]
+
+    def record_observations(self, observations: Iterable[Observation]) -> None:
+        rows = [
+            ObservationRow(
+                run_id=o.run_id,
+                org_id=o.org_id,
+                link_id=o.link_id,
+                url=o.url,
+                fetched_at=o.fetched_at,
+                status=o.status,
+                final_url=o.final_url,
+                redirect_chain=o.redirect_chain,
+                error=o.error,
+                error_message=o.error_message,
+                elapsed_ms=o.elapsed_ms,
+                headers=o.headers,
+                facts=o.facts,
+                category=o.category,
+            )
+            for o in observations
+        ]
+        self.session.add_all(rows)
+        self.session.flush()
+
+    def observations(
+        self,
+        *,
+        run_id: int | None = None,
+        link_id: int | None = None,
+        org_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[Observation]:
+        query = select(ObservationRow).order_by(ObservationRow.id.desc())
+        if run_id is not None:
+            query = query.where(ObservationRow.run_id == run_id)
+        if link_id is not None:
+            query = query.where(ObservationRow.link_id == link_id)
+        if org_id is not None:
+            query = query.where(ObservationRow.org_id == org_id)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_row_to_observation(r) for r in self.session.scalars(query)]
+
+    def latest_observations(
+        self, link_ids: Iterable[int], *, before_run_id: int
+    ) -> dict[int, Observation]:
+        """The last observation of each link made before the given run."""
+        ids = list(link_ids)
+        if not ids:
+            return {}
+        latest = (
+            select(func.max(ObservationRow.id))
+            .where(ObservationRow.link_id.in_(ids), ObservationRow.run_id < before_run_id)
+            .group_by(ObservationRow.link_id)
+        )
+        rows = self.session.scalars(select(ObservationRow).where(ObservationRow.id.in_(latest)))
+        return {r.link_id: _row_to_observation(r) for r in rows if r.link_id is not None}
+
+    def count_observations(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(ObservationRow)) or 0
+
+    # -- findings and decisions ----------------------------------------------------------------
+
+    def findings(
+        self,
+        *,
+        statuses: Sequence[str] | None = ("open",),
+        kind: str | None = None,
+        org_id: str | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[Finding]:
+        """Findings, newest first."""
+        query = select(FindingRow).order_by(FindingRow.last_seen.desc(), FindingRow.id.desc())
+        if statuses is not None:
+            query = query.where(FindingRow.status.in_(list(statuses)))
+        if kind is not None:
+            query = query.where(FindingRow.kind == kind)
+        if org_id is not None:
+            query = query.where(FindingRow.org_id == org_id)
+        if ids is not None:
+            query = query.where(FindingRow.id.in_(list(ids)))
+        return [_row_to_finding(r) for r in self.session.scalars(query)]
+
+    def finding(self, finding_id: int) -> Finding:
+        row = self.session.get(FindingRow, finding_id)
+        if row is None:
+            raise NotFound(f"no finding with id {finding_id}; `freshness findings` lists them")
+        return _row_to_finding(row)
+
+    def latest_finding(self, org_id: str, kind: str, subject: str) -> Finding | None:
+        """The most recent finding about this subject, whatever its status."""
+        row = self.session.scalars(
+            select(FindingRow)
+            .where(
+                FindingRow.org_id == org_id, FindingRow.kind == kind, FindingRow.subject == subject
+            )
+            .order_by(FindingRow.id.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else _row_to_finding(row)
+
+    def open_finding(
+        self, finding: Finding, *, subject: str, run_id: int | None
+    ) -> tuple[Finding, bool]:
+        """Store a new finding, or refresh the open one about the same subject.
+
+        Returns the stored finding and whether it is new.
+        """
+        row = self.session.scalars(
+            select(FindingRow).where(
+                FindingRow.org_id == finding.org_id,
+                FindingRow.kind == finding.kind,
+                FindingRow.subject == subject,
+                FindingRow.status.in_(["open", "snoozed"]),
+            )
+        ).first()
+        created = row is None
+        if row is None:
+            row = FindingRow(
+                org_id=finding.org_id,
+                link_id=finding.link_id,
+                kind=finding.kind,
+                subject=subject,
+                status="open",
+                first_seen=finding.first_seen,
+                opened_run_id=run_id,
+            )
+            self.session.add(row)
+        row.url = finding.url
+        row.summary = finding.summary
+        row.confidence = finding.confidence
+        row.evidence = list(finding.evidence)
+        row.details = dict(finding.details)
+        row.last_seen = finding.last_seen
+        self.session.flush()
+        return _row_to_finding(row), created
+
+    def open_finding_ids(self, org_id: str, kind: str, subject: str) -> list[int]:
+        return list(
+            self.session.scalars(
+                select(FindingRow.id).where(
+                    FindingRow.org_id == org_id,
+                    FindingRow.kind == kind,
+                    FindingRow.subject == subject,
+                    FindingRow.status.in_(["open", "snoozed"]),
+                )
+            )
+        )
+
+    def wake_snoozed(self, now: dt.datetime) -> list[int]:
+        """Snoozed findings whose time is up become open again."""
+        rows = list(
+            self.session.scalars(
+                select(FindingRow).where(
+                    FindingRow.status == "snoozed", FindingRow.snoozed_until <= now
+                )
+            )
+        )
+        for row in rows:
+            row.status, row.snoozed_until = "open", None
+        return [r.id for r in rows]
+
+    def resolve_finding(self, finding_id: int, now: dt.datetime, run_id: int | None) -> None:
+        row = self.session.get(FindingRow, finding_id)
+        if row is None:
+            raise NotFound(f"no finding with id {finding_id}")
+        row.status, row.resolved_at, row.resolved_run_id = "resolved", now, run_id
+
+    def set_finding_status(
+        self,
+        finding_id: int,
+        status: str,
+        *,
+        by: str,
+        at: dt.datetime,
+        reason: str | None = None,
+        snoozed_until: dt.datetime | None = None,
+    ) -> Finding:
+        """Record a curator's decision on a finding, and log it."""
+        row = self.session.get(FindingRow, finding_id)
+        if row is None:
+            raise NotFound(f"no finding with id {finding_id}; `freshness findings` lists them")
+        row.status = status
+        row.snoozed_until = snoozed_until
+        self.session.add(
+            DecisionRow(finding_id=finding_id, action=status, by=by, at=at, reason=reason)
+        )
+        self.session.flush()
+        return _row_to_finding(row)
+
+    def decisions(self, finding_id: int) -> list[dict[str, Any]]:
+        rows = self.session.scalars(
+            select(DecisionRow).where(DecisionRow.finding_id == finding_id).order_by(DecisionRow.id)
+        )
+        return [{"action": r.action, "by": r.by, "at": r.at, "reason": r.reason} for r in rows]
+
+
+# -- row <-> record ------------------------------------------------------------------------------
+
+
+def _entry_to_columns(entry: DirectoryEntry) -> dict[str, Any]:
+    values = {key: getattr(entry, key) for key in _ENTRY_FIELDS}
+    for key in ("aliases", "groups", "links"):
+        values[key] = list(values[key])
+    values["listing_status"] = entry.status
+    values["dead_since"] = entry.dead_since.isoformat() if entry.dead_since else None
+    return values
+
+
+def _row_to_entry(row: OrganisationRow) -> DirectoryEntry:
+    return DirectoryEntry(
+        id=row.id,
+        name=row.name,
+        url=row.url,
+        aliases=tuple(row.aliases or ()),
+        profession=row.profession,
+        groups_url=row.groups_url,
+        group_selector=row.group_selector,
+        groups=tuple(row.groups or ()),
+        links=tuple(row.links or ()),
+        check_every=row.check_every,
+        status=row.listing_status,
+        dead_since=dt.date.fromisoformat(row.dead_since) if row.dead_since else None,
+    )
+
+
+def _org_state(row: OrganisationRow, categories: list[str | None]) -> str:
+    if not row.active:
+        return "inactive"
+    if row.last_checked_at is None or not categories:
+        return "unchecked"
+    bad = [c for c in categories if c not in (None, "ok")]
+    return "ok" if not bad else ", ".join(sorted({c for c in bad if c}))
+
+
+def _row_to_link(row: ListedLinkRow) -> LinkState:
+    return LinkState(
+        id=row.id,
+        org_id=row.org_id,
+        url=row.url,
+        role=row.role,
+        consecutive_failures=row.consecutive_failures or 0,
+        first_failure_at=row.first_failure_at,
+        consecutive_blocked=row.consecutive_blocked or 0,
+        first_blocked_at=row.first_blocked_at,
+        last_category=row.last_category,
+        last_checked_at=row.last_checked_at,
+        last_ok_at=row.last_ok_at,
+        etag=row.etag,
+        last_modified=row.last_modified,
+    )
+
+
+def _row_to_observation(row: ObservationRow) -> Observation:
+    return Observation(
+        id=row.id,
+        run_id=row.run_id,
+        org_id=row.org_id,
+        link_id=row.link_id,
+        url=row.url,
+        fetched_at=row.fetched_at,
+        status=row.status,
+        final_url=row.final_url,
+        redirect_chain=list(row.redirect_chain or []),
+        error=row.error,
+        error_message=row.error_message,
+        elapsed_ms=row.elapsed_ms,
+        headers=dict(row.headers or {}),
+        facts=dict(row.facts or {}),
+        category=row.category,
+    )
+
+
+def _row_to_finding(row: FindingRow) -> Finding:
+    return Finding(
+        id=row.id,
+        org_id=row.org_id,
+        link_id=row.link_id,
+        kind=row.kind,
+        url=row.url,
+        summary=row.summary,
+        status=row.status,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        confidence=row.confidence,
+        evidence=list(row.evidence or []),
+        details=dict(row.details or {}),
+        resolved_at=row.resolved_at,
+        snoozed_until=row.snoozed_until,
+    )

@@ -1,0 +1,143 @@
+"""Shared fixtures: real databases (SQLite files, a PostgreSQL server the tests start), the
+simulated web, and running the real ``freshness`` command."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on loopback, owned by this test session."""
+
+    def __init__(self, base: Path) -> None:
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not bins:
+            raise RuntimeError(
+                "PostgreSQL is not installed; run `bash scripts/install-test-servers` (or make test)"
+            )
+        self.bin = Path(bins[-1]).parent
+        self.dir = base / "pgdata"
+        self.port = _free_port()
+        self.user = None
+        if os.geteuid() == 0:  # initdb refuses to run as root; run it as the postgres user
+            self.user = "postgres"
+            entry = pwd.getpwnam(self.user)
+            os.chown(base, entry.pw_uid, entry.pw_gid)
+
+    def _run(self, *args: str) -> None:
+        cmd = [str(a) for a in args]
+        if self.user:
+            cmd = ["runuser", "-u", self.user, "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        self._run(
+            self.bin / "initdb", "-D", self.dir, "-A", "trust", "-U", "freshness", "--no-sync"
+        )
+        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off"
+        self._run(
+            self.bin / "pg_ctl", "-D", self.dir, "-o", opts, "-w", "-l", self.dir / "log", "start"
+        )
+
+    def stop(self) -> None:
+        self._run(self.bin / "pg_ctl", "-D", self.dir, "-m", "immediate", "-w", "stop")
+
+    def create_database(self) -> str:
+        import psycopg
+
+        name = "t_" + uuid.uuid4().hex[:12]
+        dsn = f"host=127.0.0.1 port={self.port} user=freshness dbname=postgres"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')  # name is ours, not user input
+        return f"postgresql+psycopg://freshness@127.0.0.1:{self.port}/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    # Not under pytest's tmp_path: that is private to root, and the server runs as postgres.
+    base = Path(tempfile.mkdtemp(prefix="freshness-pg-"))
+    server = PostgresServer(base)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database URL: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'freshness.db'}"
+    return request.getfixturevalue("postgres").create_database()
+
+
+@pytest.fixture
+def store_factory(db_url: str) -> Iterator[Callable[[], object]]:
+    from storage.db import Store
+
+    opened = []
+
+    def make() -> Store:
+        store = Store(db_url)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+def freshness_executable() -> list[str]:
+    exe = shutil.which("freshness", path=str(Path(sys.executable).parent))
+    return [exe] if exe else [sys.executable, "-m", "monitor.cli"]
+
+
+@pytest.fixture
+def freshness(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the real `freshness` command in a subprocess, as a user would, in tmp_path."""
+
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 120, check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("FRESHNESS_")}
+        full_env.update(env or {})
+        for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+            full_env.pop(proxy, None)
+        result = subprocess.run(
+            [*freshness_executable(), *args],
+            cwd=tmp_path,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"freshness {' '.join(args)} exited {result.returncode}\n"
+                f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+            )
+        return result
+
+    return run

@@ -1,0 +1,188 @@
+"""The store: migrations and the repository, against SQLite and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from storage.db import Store, normalise_url
+from storage.models import Base
+from storage.records import DirectoryEntry, Finding, Observation
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+
+def entry(org_id: str, **kw: object) -> DirectoryEntry:
+    base = {"id": org_id, "name": org_id.title(), "url": f"http://{org_id}.test/"}
+    base.update(kw)
+    return DirectoryEntry(**base)  # type: ignore[arg-type]
+
+
+def test_empty_database_upgrades_to_head_and_matches_models(store_factory) -> None:
+    store = store_factory()
+    assert store.current_revision() == store.head_revision() is not None
+    with store.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diffs == [], f"models and migrations disagree: {diffs}"
+
+
+def test_upgrade_is_idempotent(store_factory) -> None:
+    store = store_factory()
+    store.upgrade()
+    assert store.current_revision() == store.head_revision()
+
+
+def test_sync_directory_adds_changes_and_deactivates(store_factory) -> None:
+    store = store_factory()
+    with store.transaction() as repo:
+        diff = repo.sync_directory([entry("a"), entry("b", groups=("One",))], NOW)
+    assert diff.added == ("a", "b") and not diff.changed and not diff.removed
+    with store.transaction() as repo:
+        diff = repo.sync_directory([entry("b", groups=("One", "Two")), entry("c")], NOW)
+    assert diff.added == ("c",)
+    assert diff.changed == ("b",)
+    assert diff.removed == ("a",)
+    with store.transaction() as repo:
+        active = [o.id for o in repo.organisations()]
+        everyone = {o.id: o.active for o in repo.organisations(include_inactive=True)}
+    assert active == ["b", "c"]
+    assert everyone == {"a": False, "b": True, "c": True}
+
+
+def test_removed_organisation_keeps_history_and_returns(store_factory) -> None:
+    store = store_factory()
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a")], NOW)
+        run_id = repo.start_run(NOW)
+        link = repo.link_states(["a"])[0]
+        repo.record_observations(
+            [
+                Observation(
+                    org_id="a",
+                    url=link.url,
+                    fetched_at=NOW,
+                    link_id=link.id,
+                    run_id=run_id,
+                    status=200,
+                    facts={"title": "A"},
+                )
+            ]
+        )
+    with store.transaction() as repo:
+        repo.sync_directory([], NOW)
+    with store.transaction() as repo:
+        assert repo.organisations() == []
+        assert len(repo.observations(org_id="a")) == 1
+        diff = repo.sync_directory([entry("a")], NOW)
+    assert diff.changed == ("a",)
+
+
+def test_listed_links_follow_the_entry(store_factory) -> None:
+    store = store_factory()
+    e = entry("a", groups_url="http://a.test/groups", links=("http://a.test/x", "http://a.test/"))
+    with store.transaction() as repo:
+        repo.sync_directory([e], NOW)
+        links = {(s.role, s.url) for s in repo.link_states()}
+    assert links == {
+        ("homepage", "http://a.test/"),
+        ("groups", "http://a.test/groups"),
+        ("link", "http://a.test/x"),
+    }
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a")], NOW)
+        assert [s.url for s in repo.link_states()] == ["http://a.test/"]
+
+
+def test_observations_round_trip_with_json_and_aware_times(store_factory) -> None:
+    store = store_factory()
+    chain = [{"url": "http://a.test/", "status": 301, "location": "https://a.test/"}]
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a")], NOW)
+        run_id = repo.start_run(NOW)
+        link = repo.link_states()[0]
+        repo.record_observations(
+            [
+                Observation(
+                    org_id="a",
+                    url=link.url,
+                    fetched_at=NOW,
+                    link_id=link.id,
+                    run_id=run_id,
+                    status=200,
+                    final_url="https://a.test/",
+                    redirect_chain=chain,
+                    facts={"title": "Ünïcode ✓", "h1": ["x"]},
+                    category="ok",
+                )
+            ]
+        )
+    with store.transaction() as repo:
+        (obs,) = repo.observations(run_id=run_id)
+    assert obs.redirect_chain == chain
+    assert obs.facts["title"] == "Ünïcode ✓"
+    assert obs.fetched_at == NOW and obs.fetched_at.tzinfo is not None
+
+
+def test_findings_open_refresh_resolve_and_decide(store_factory) -> None:
+    store = store_factory()
+    finding = Finding(
+        org_id="a",
+        kind="dead_link",
+        url="http://a.test/",
+        summary="dead",
+        first_seen=NOW,
+        last_seen=NOW,
+        details={"reason": "http_404"},
+        evidence=["404 http://a.test/"],
+    )
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a")], NOW)
+        stored, created = repo.open_finding(finding, subject="http://a.test/", run_id=None)
+        assert created
+        later = Finding(**{**finding.__dict__, "last_seen": NOW + dt.timedelta(days=1)})
+        again, created_again = repo.open_finding(later, subject="http://a.test/", run_id=None)
+    assert not created_again and again.id == stored.id
+    assert again.first_seen == NOW and again.last_seen == NOW + dt.timedelta(days=1)
+    with store.transaction() as repo:
+        repo.set_finding_status(stored.id, "dismissed", by="curator", at=NOW, reason="known")
+        assert repo.findings() == []
+        assert repo.findings(statuses=None)[0].status == "dismissed"
+        assert repo.decisions(stored.id)[0]["by"] == "curator"
+        assert repo.latest_finding("a", "dead_link", "http://a.test/").status == "dismissed"
+
+
+def test_stale_running_runs_are_marked_interrupted(store_factory) -> None:
+    store = store_factory()
+    with store.transaction() as repo:
+        repo.start_run(NOW)
+    with store.transaction() as repo:
+        assert repo.interrupt_stale_runs(NOW) != []
+        assert repo.runs()[0].status == "interrupted"
+
+
+def test_naive_datetimes_are_refused(store_factory) -> None:
+    store = store_factory()
+    with pytest.raises(Exception, match="naive"), store.transaction() as repo:
+        repo.start_run(dt.datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("freshness.db", "sqlite:///freshness.db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ],
+)
+def test_database_urls_are_normalised(given: str, expected: str) -> None:
+    assert normalise_url(given) == expected
+
+
+def test_unreachable_database_is_a_clear_error(tmp_path) -> None:
+    from storage.db import StoreError
+
+    with pytest.raises(StoreError, match="cannot open database"):
+        Store(f"sqlite:///{tmp_path}/missing-dir/x.db")
