@@ -197,9 +197,17 @@ def run_crawl(
         settings = settings.copy()
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     items: list[dict[str, Any]] = []
-    process = CrawlerProcess(settings, install_root_handler=False)
+
+    def collect(item: dict[str, Any], **_: Any) -> None:
+        items.append(item)
+
+    process = CrawlerProcess(settings)
+    if logging.getLevelName(settings.get("LOG_LEVEL")) >= logging.WARNING:
+        # An unreachable robots.txt is logged with a traceback; for us it is an observation.
+        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
     crawler = process.create_crawler(DirectorySpider)
-    crawler.signals.connect(lambda item, **_: items.append(item), signal=signals.item_scraped)
+    # The signal manager keeps weak references: `collect` lives until this function returns.
+    crawler.signals.connect(collect, signal=signals.item_scraped)
     kwargs = {"targets": [dict(t) for t in targets]} if targets is not None else {}
     process.crawl(crawler, **kwargs)
     process.start()

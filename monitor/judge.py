@@ -6,6 +6,7 @@ chains. Nothing here touches the store or the network; ``monitor.service`` appli
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ def judge_run(
         {obs.url: outcome for obs, outcome in observations}, canaries, policy
     )
     counts = judgement.counts
-    for obs, outcome in observations:
+    for _obs, outcome in observations:
         counts[outcome.category] = counts.get(outcome.category, 0) + 1
     if judgement.outage:
         return judgement  # an inconclusive run changes no counts and declares nothing
@@ -75,7 +76,7 @@ def judge_run(
         if state is None or entry is None:
             continue
         verdict = decide(state, outcome, now=now, policy=policy)
-        judgement.states.append(verdict.state)
+        judgement.states.append(_with_validators(verdict.state, obs, outcome))
         evidence = [status_chain(obs), *outcome.evidence]
         if verdict.dead:
             since = verdict.failing_since or now
@@ -134,6 +135,22 @@ def judge_run(
             else:
                 judgement.resolve.append((obs.org_id, "moved", obs.url))
     return judgement
+
+
+def _with_validators(state: LinkState, obs: Observation, outcome: Outcome) -> LinkState:
+    """Keep ETag and Last-Modified only for pages judged fine.
+
+    A 304 then means "still the page we judged ok". A soft 404 or a parked page must be fetched
+    in full again, or its failures would be reset by a 304.
+    """
+    if not outcome.is_ok or obs.redirect_chain:
+        # Redirected links are fetched in full: the validators belong to the final page.
+        return dataclasses.replace(state, etag=None, last_modified=None)
+    if obs.status == 304:
+        return state
+    return dataclasses.replace(
+        state, etag=obs.headers.get("etag"), last_modified=obs.headers.get("last-modified")
+    )
 
 
 def _canonical(url: str) -> tuple[str, str]:

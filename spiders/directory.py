@@ -18,7 +18,15 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from scrapy import Request, Spider, signals
-from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+    StopDownload,
+)
 from scrapy.http import Response, TextResponse
 from scrapy.utils.misc import load_object
 from twisted.internet import error as twisted_errors
@@ -344,10 +352,19 @@ def error_kind(failure: Failure) -> tuple[str, str]:
     message = str(exc) or exc.__class__.__name__
     if isinstance(exc, IgnoreRequest):
         return ("robots" if "robots.txt" in message else "other"), message
-    if isinstance(exc, twisted_errors.DNSLookupError):
+    if _is_tls(exc) or (exc.__cause__ is not None and _is_tls(exc.__cause__)):
+        return "tls", message
+    # Scrapy 2.13+ wraps download errors in its own exceptions; older ones raise Twisted's.
+    if isinstance(exc, CannotResolveHostError | twisted_errors.DNSLookupError):
         return "dns", message
-    if isinstance(exc, twisted_errors.TimeoutError | twisted_errors.TCPTimedOutError):
+    if isinstance(
+        exc, DownloadTimeoutError | twisted_errors.TimeoutError | twisted_errors.TCPTimedOutError
+    ):
         return "timeout", message
+    if isinstance(
+        exc, DownloadConnectionRefusedError | DownloadFailedError | ResponseDataLossError
+    ):
+        return "connection", message
     if isinstance(exc, ResponseFailed | ResponseNeverReceived):
         reasons = [r.value for r in getattr(exc, "reasons", [])]
         if any(_is_tls(r) for r in reasons):

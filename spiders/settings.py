@@ -48,9 +48,10 @@ COOKIES_ENABLED = False  # we are not a browser session; cookies only make runs 
 # -- Robustness --------------------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30  # Scrapy's 180 s lets one dead host hold a slot for three minutes
 DNS_TIMEOUT = 15
-DNS_RESOLVER = "spiders.resolver.OverridableResolver"
+TWISTED_DNS_RESOLVER = "spiders.resolver.OverridableResolver"
 RETRY_ENABLED = True
 RETRY_TIMES = 2  # transient errors get two more tries inside a run
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"  # a failure is an observation, not an error of ours
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # 429 is ours (Retry-After)
 HTTPERROR_ALLOW_ALL = True  # the classifier must see every status
 REDIRECT_ENABLED = True  # for robots.txt; listed pages follow redirects by hand, hop by hop
