@@ -3,6 +3,7 @@ simulated web, and running the real ``freshness`` command."""
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import pwd
@@ -114,30 +115,35 @@ def freshness_executable() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "monitor.cli"]
 
 
+def run_freshness(
+    cwd: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `freshness` command in a subprocess, as a user would."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("FRESHNESS_")}
+    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy"):
+        full_env.pop(proxy, None)
+    full_env.update(env or {})
+    result = subprocess.run(
+        [*freshness_executable(), *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"freshness {' '.join(args)} exited {result.returncode}\n"
+            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        )
+    return result
+
+
 @pytest.fixture
 def freshness(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run the real `freshness` command in a subprocess, as a user would, in tmp_path."""
-
-    def run(
-        *args: str, env: dict[str, str] | None = None, timeout: float = 120, check: bool = False
-    ) -> subprocess.CompletedProcess[str]:
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("FRESHNESS_")}
-        full_env.update(env or {})
-        for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-            full_env.pop(proxy, None)
-        result = subprocess.run(
-            [*freshness_executable(), *args],
-            cwd=tmp_path,
-            env=full_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"freshness {' '.join(args)} exited {result.returncode}\n"
-                f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-            )
-        return result
-
-    return run
+    """Run the real `freshness` command in tmp_path."""
+    return functools.partial(run_freshness, tmp_path)

@@ -1,0 +1,153 @@
+"""Deciding over time, with the clock passed in: no network, no sleeping."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from monitor.classify import Outcome
+from monitor.decide import decide, detect_outage
+from monitor.judge import judge_run
+from monitor.policy import Policy
+from storage.records import DirectoryEntry, LinkState, Observation
+
+T0 = dt.datetime(2026, 11, 1, 3, 0, tzinfo=dt.UTC)
+POLICY = Policy()  # 3 failures over at least 48 hours
+
+
+def outcome(category: str) -> Outcome:
+    return Outcome(category=category, evidence=(f"saw {category}",), confidence=0.9)
+
+
+def walk(categories: list[str], hours_apart: float = 24) -> list:
+    state = LinkState(id=1, org_id="a", url="http://a.test/", role="homepage")
+    verdicts = []
+    for i, category in enumerate(categories):
+        now = T0 + dt.timedelta(hours=hours_apart * i)
+        verdict = decide(state, outcome(category), now=now, policy=POLICY)
+        verdicts.append(verdict)
+        state = verdict.state
+    return verdicts
+
+
+def test_dead_only_after_three_failures_over_48_hours() -> None:
+    verdicts = walk(["http_404", "http_404", "http_404"])
+    assert [v.dead for v in verdicts] == [False, False, True]
+    assert verdicts[-1].reason == "http_404"
+    assert verdicts[-1].failing_since == T0
+
+
+def test_three_quick_failures_are_not_enough() -> None:
+    verdicts = walk(["timeout"] * 5, hours_apart=1)
+    assert not any(v.dead for v in verdicts)
+    assert verdicts[-1].state.consecutive_failures == 5
+
+
+def test_many_quick_failures_become_dead_once_48_hours_pass() -> None:
+    verdicts = walk(["timeout"] * 50, hours_apart=1)
+    first_dead = next(i for i, v in enumerate(verdicts) if v.dead)
+    assert first_dead == 48
+
+
+def test_success_resets_the_count_and_recovers() -> None:
+    verdicts = walk(["server_error", "server_error", "ok", "server_error", "server_error"])
+    assert verdicts[2].recovered and verdicts[2].state.consecutive_failures == 0
+    assert verdicts[-1].state.consecutive_failures == 2
+    assert not any(v.dead for v in verdicts)
+
+
+def test_flapping_never_becomes_dead() -> None:
+    verdicts = walk(["server_error", "ok"] * 5)
+    assert not any(v.dead for v in verdicts)
+
+
+def test_blocked_neither_counts_nor_resets() -> None:
+    verdicts = walk(["http_404", "blocked", "http_404", "blocked", "http_404"])
+    assert [v.state.consecutive_failures for v in verdicts] == [1, 1, 2, 2, 3]
+    assert verdicts[-1].dead
+
+
+def test_persistent_blocking_becomes_unverifiable_never_dead() -> None:
+    verdicts = walk(["blocked"] * 4)
+    assert [v.unverifiable for v in verdicts] == [False, False, True, True]
+    assert not any(v.dead for v in verdicts)
+
+
+def test_policy_reads_settings_and_rejects_junk() -> None:
+    from monitor.policy import PolicyError
+
+    policy = Policy.from_settings({"FRESHNESS_DEAD_AFTER_FAILURES": "5",
+                                   "FRESHNESS_DEAD_AFTER_HOURS": "12"})
+    assert policy.dead_after_failures == 5
+    assert policy.dead_after == dt.timedelta(hours=12)
+    with pytest.raises(PolicyError):
+        Policy.from_settings({"FRESHNESS_DEAD_AFTER_FAILURES": "many"})
+
+
+@pytest.mark.parametrize(
+    ("per_host", "expected"),
+    [
+        ({"a": "dns", "b": "dns", "c": "connection"}, True),  # laptop offline
+        ({"a": "dns"}, False),  # one host: cannot tell an outage from a dead host
+        ({"a": "dns", "b": "ok"}, False),
+        ({f"h{i}": "dns" for i in range(8)} | {"ok1": "ok", "ok2": "ok"}, True),  # 80%
+        ({f"h{i}": "dns" for i in range(6)} | {f"ok{i}": "ok" for i in range(4)}, False),
+        ({"a": "http_404", "b": "http_404"}, False),  # dead, but the web answered
+    ],
+)
+def test_outage_guard(per_host: dict[str, str], expected: bool) -> None:
+    outcomes = {f"http://{host}.test/": outcome(cat) for host, cat in per_host.items()}
+    assert (detect_outage(outcomes, [], POLICY) is not None) is expected
+
+
+def test_failing_canaries_mean_outage() -> None:
+    assert detect_outage({"http://a.test/": outcome("ok")}, [outcome("dns")], POLICY)
+    assert detect_outage({}, [outcome("ok")], POLICY) is None
+
+
+def _obs(url: str, link_id: int, **kw: object) -> Observation:
+    return Observation(org_id="a", url=url, link_id=link_id, fetched_at=T0, **kw)  # type: ignore[arg-type]
+
+
+def test_inconclusive_run_changes_nothing() -> None:
+    entries = {"a": DirectoryEntry(id="a", name="A", url="http://a.test/")}
+    states = {i: LinkState(id=i, org_id="a", url=f"http://h{i}.test/", role="link",
+                           consecutive_failures=2, first_failure_at=T0 - dt.timedelta(days=3))
+              for i in range(3)}
+    observed = [(_obs(s.url, s.id, error="dns"), outcome("dns")) for s in states.values()]
+    judgement = judge_run(observed, states, entries, now=T0, policy=POLICY)
+    assert judgement.outage and judgement.states == [] and judgement.open == []
+
+
+def test_permanent_redirect_is_a_move_and_canonical_change_is_low_confidence() -> None:
+    entries = {"a": DirectoryEntry(id="a", name="A", url="http://a.test/")}
+    states = {1: LinkState(id=1, org_id="a", url="http://a.test/", role="homepage"),
+              2: LinkState(id=2, org_id="a", url="http://a.test/groups", role="groups")}
+    observed = [
+        (_obs("http://a.test/", 1, status=200, final_url="https://b.test/",
+              redirect_chain=[{"url": "http://a.test/", "status": 301,
+                               "location": "https://b.test/"}]), outcome("ok")),
+        (_obs("http://a.test/groups", 2, status=200, final_url="https://a.test/groups/",
+              redirect_chain=[{"url": "http://a.test/groups", "status": 301,
+                               "location": "https://a.test/groups/"}]), outcome("ok")),
+    ]
+    judgement = judge_run(observed, states, entries, now=T0, policy=POLICY)
+    moves = {d.finding.url: d.finding for d in judgement.open}
+    assert moves["http://a.test/"].details["new_url"] == "https://b.test/"
+    assert moves["http://a.test/"].confidence >= 0.8
+    assert moves["http://a.test/groups"].details["same_site"] is True
+    assert moves["http://a.test/groups"].confidence < 0.5
+
+
+def test_temporary_redirect_is_a_move_only_when_it_persists() -> None:
+    entries = {"a": DirectoryEntry(id="a", name="A", url="http://a.test/")}
+    states = {1: LinkState(id=1, org_id="a", url="http://a.test/", role="homepage")}
+    hop = [{"url": "http://a.test/", "status": 302, "location": "http://a.test/campaign"}]
+    now_obs = _obs("http://a.test/", 1, status=200, final_url="http://a.test/campaign",
+                   redirect_chain=hop)
+    first = judge_run([(now_obs, outcome("ok"))], states, entries, now=T0, policy=POLICY)
+    assert [d.finding.kind for d in first.open] == []
+    second = judge_run([(now_obs, outcome("ok"))], states, entries, now=T0,
+                       policy=POLICY, previous={1: now_obs})
+    assert [d.finding.kind for d in second.open] == ["moved"]
