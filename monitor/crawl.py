@@ -61,6 +61,7 @@ def load_due_targets(settings: Any) -> list[dict[str, Any]]:
             else:
                 due = [o for o in orgs if is_due(o, now=now, default=policy.default_check_every)]
             states = repo.link_states([o.id for o in due])
+            selectors = {o.id: o.entry.group_selector for o in due}
     finally:
         store.close()
     canaries = [
@@ -75,6 +76,7 @@ def load_due_targets(settings: Any) -> list[dict[str, Any]]:
             "url": s.url,
             "etag": s.etag,
             "last_modified": s.last_modified,
+            "group_selector": selectors.get(s.org_id) if s.role == "groups" else None,
         }
         for s in states
     ]
@@ -144,6 +146,10 @@ class RecordObservationsPipeline:
 
     def process_item(self, item: Any) -> Any:
         observation = item_to_observation(item)
+        if item.get("role") == "candidate":  # a site linked from a listed one, not listed
+            self.buffer.append(observation)  # its text is capped already, and judged later
+            self.judged.append((observation, Outcome("ok", ("candidate",), 0.5)))
+            return item
         outcome = classify(observation)
         observation.category = outcome.category
         observation.run_id = self.run_id

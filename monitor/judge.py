@@ -14,6 +14,9 @@ from urllib.parse import urlsplit
 
 from monitor.classify import Outcome
 from monitor.decide import decide, detect_outage
+from monitor.groups import diff_groups, normalise_group_name
+from monitor.identity import detect_rename, title_name
+from monitor.outbound import looks_like_peer_support, registered_domain
 from monitor.policy import Policy
 from storage.records import DirectoryEntry, Finding, LinkState, Observation
 
@@ -55,11 +58,14 @@ def judge_run(
     entries: Mapping[str, DirectoryEntry],
     *,
     previous: Mapping[int, Observation] | None = None,
+    groups_seen: Mapping[int, Sequence[str]] | None = None,
     canaries: Sequence[Outcome] = (),
     now: dt.datetime,
     policy: Policy,
 ) -> Judgement:
     previous = previous or {}
+    candidates = [obs for obs, _ in observations if obs.facts.get("role") == "candidate"]
+    observations = [(o, out) for o, out in observations if o.facts.get("role") != "candidate"]
     judgement = Judgement()
     judgement.outage = detect_outage(
         {obs.url: outcome for obs, outcome in observations}, canaries, policy
@@ -134,7 +140,185 @@ def judge_run(
                 judgement.open.append(move)
             else:
                 judgement.resolve.append((obs.org_id, "moved", obs.url))
+            role = obs.facts.get("role")
+            if role == "homepage" and obs.facts.get("identity"):
+                _rename(judgement, obs, entry, now)
+            if role == "groups" and "groups" in obs.facts and not obs.facts.get("groups_error"):
+                _groups(
+                    judgement,
+                    obs,
+                    entry,
+                    before=previous.get(obs.link_id),
+                    seen=(groups_seen or {}).get(obs.link_id, ()),
+                    now=now,
+                )
+    _new_organisations(judgement, candidates, entries, now)
     return judgement
+
+
+def _rename(
+    judgement: Judgement, obs: Observation, entry: DirectoryEntry, now: dt.datetime
+) -> None:
+    identity = {**obs.facts["identity"], "text": obs.facts.get("text") or ""}
+    old_host = (urlsplit(obs.url).hostname or "").removeprefix("www.")
+    new_host = (urlsplit(obs.final_url or obs.url).hostname or "").removeprefix("www.")
+    rename = detect_rename(
+        entry.name,
+        entry.aliases,
+        identity,
+        cross_domain_redirect=bool(obs.redirect_chain) and old_host != new_host,
+        listed_host=old_host,
+    )
+    if rename is None:
+        judgement.resolve.append((obs.org_id, "rename", "name"))
+        return
+    new_name = rename["new_name"]
+    judgement.open.append(
+        Draft(
+            Finding(
+                org_id=obs.org_id,
+                link_id=obs.link_id,
+                kind="rename",
+                url=obs.final_url or obs.url,
+                summary=f"{entry.name} now calls itself {new_name}",
+                first_seen=now,
+                last_seen=now,
+                confidence=float(rename.get("confidence", 0.7)),
+                evidence=[status_chain(obs), *rename.get("signals", [])],
+                details={"old_name": entry.name, "new_name": new_name},
+            ),
+            subject="name",
+            material=normalise_group_name(new_name),
+        )
+    )
+
+
+def _groups(
+    judgement: Judgement,
+    obs: Observation,
+    entry: DirectoryEntry,
+    *,
+    before: Observation | None,
+    seen: Sequence[str],
+    now: dt.datetime,
+) -> None:
+    current = [g for g in obs.facts.get("groups") or [] if isinstance(g, dict) and g.get("name")]
+    diff = diff_groups(entry.groups, seen, current)
+    present = {normalise_group_name(g["name"]) for g in current}
+    if seen:  # the first visit is the baseline: the directory may simply be incomplete
+        for group in diff["new"]:
+            key = normalise_group_name(group["name"])
+            judgement.open.append(
+                Draft(
+                    Finding(
+                        org_id=obs.org_id,
+                        link_id=obs.link_id,
+                        kind="new_group",
+                        url=obs.url,
+                        summary=f"{entry.name} lists a new group: {group['name']}",
+                        first_seen=now,
+                        last_seen=now,
+                        confidence=0.8,
+                        evidence=[
+                            f"{group['name']!r} appears on {obs.final_url or obs.url}",
+                            "it was never seen there before and the directory does not list it",
+                        ],
+                        details={"group": group["name"], "group_url": group.get("url")},
+                    ),
+                    subject=key,
+                    material=key,
+                )
+            )
+    missing_now = {normalise_group_name(n): n for n in diff["missing_listed"]}
+    missing_before: set[str] = set()
+    if before is not None and "groups" in before.facts and before.status and before.status < 300:
+        before_groups = [g for g in before.facts["groups"] or [] if isinstance(g, dict)]
+        missing_before = {
+            normalise_group_name(n)
+            for n in diff_groups(entry.groups, (), before_groups)["missing_listed"]
+        }
+    for key, name in missing_now.items():
+        if key in missing_before:  # missing in two consecutive successful runs
+            judgement.open.append(
+                Draft(
+                    Finding(
+                        org_id=obs.org_id,
+                        link_id=obs.link_id,
+                        kind="removed_group",
+                        url=obs.url,
+                        summary=f"{entry.name} no longer lists the group {name}",
+                        first_seen=now,
+                        last_seen=now,
+                        confidence=0.75,
+                        evidence=[
+                            f"{name!r} is missing from {obs.final_url or obs.url} "
+                            "on two consecutive successful checks"
+                        ],
+                        details={"group": name},
+                    ),
+                    subject=key,
+                    material=key,
+                )
+            )
+    for name in entry.groups:
+        key = normalise_group_name(name)
+        if key not in missing_now:
+            judgement.resolve.append((obs.org_id, "removed_group", key))
+    listed = {normalise_group_name(n) for n in entry.groups}
+    for key in listed & present:
+        judgement.resolve.append((obs.org_id, "new_group", key))
+
+
+def _new_organisations(
+    judgement: Judgement,
+    candidates: Sequence[Observation],
+    entries: Mapping[str, DirectoryEntry],
+    now: dt.datetime,
+) -> None:
+    known = set()
+    for entry in entries.values():
+        for _, url in entry.listed_links():
+            known.add(registered_domain(url))
+    proposed: dict[str, Draft] = {}
+    for obs in candidates:
+        domain = obs.facts.get("domain") or registered_domain(obs.url)
+        if not domain or domain in known:
+            continue
+        linked_from = obs.facts.get("linked_from")
+        if domain in proposed:
+            pages = proposed[domain].finding.details["linked_from"]
+            if linked_from and linked_from not in pages:
+                pages.append(linked_from)
+            continue
+        title = obs.facts.get("title") or ""
+        peer, phrases = looks_like_peer_support(title, obs.facts.get("text") or "")
+        if not peer:
+            continue
+        name = (
+            obs.facts.get("site_name") or title_name(title) or obs.facts.get("link_text") or domain
+        )
+        entry = entries.get(obs.org_id)
+        proposed[domain] = Draft(
+            Finding(
+                org_id=obs.org_id,
+                kind="new_organisation",
+                url=obs.final_url or obs.url,
+                summary=f"{name} ({domain}) looks like a peer-support organisation, linked from "
+                f"{entry.name if entry else obs.org_id}",
+                first_seen=now,
+                last_seen=now,
+                confidence=min(0.9, 0.5 + 0.1 * len(phrases)),
+                evidence=[f"its own page speaks of: {', '.join(phrases)}"],
+                details={
+                    "name": name,
+                    "domain": domain,
+                    "linked_from": [linked_from] if linked_from else [],
+                },
+            ),
+            subject=domain,
+            material=domain,
+        )
+    judgement.open.extend(proposed.values())
 
 
 def _with_validators(state: LinkState, obs: Observation, outcome: Outcome) -> LinkState:
@@ -143,7 +327,8 @@ def _with_validators(state: LinkState, obs: Observation, outcome: Outcome) -> Li
     A 304 then means "still the page we judged ok". A soft 404 or a parked page must be fetched
     in full again, or its failures would be reset by a 304.
     """
-    if not outcome.is_ok or obs.redirect_chain:
+    if not outcome.is_ok or obs.redirect_chain or state.role == "groups":
+        # Groups pages are always fetched in full: their group list is compared every run.
         # Redirected links are fetched in full: the validators belong to the final page.
         return dataclasses.replace(state, etag=None, last_modified=None)
     if obs.status == 304:

@@ -96,6 +96,8 @@ def conclude_run(
 ) -> dict[str, Any]:
     """Decide verdicts for one run and apply them, all in one transaction."""
     listed = [(o, out) for o, out in judged if o.facts.get("role") != "canary"]
+    # Sites found by discovery are judged for new organisations, not counted as listed URLs.
+    checked = [(o, out) for o, out in listed if o.facts.get("role") != "candidate"]
     canaries = [out for o, out in judged if o.facts.get("role") == "canary"]
     with store.transaction() as repo:
         entries = {org.id: org.entry for org in repo.organisations(include_inactive=True)}
@@ -103,14 +105,24 @@ def conclude_run(
         previous = repo.latest_observations(
             [o.link_id for o, _ in listed if o.link_id is not None], before_run_id=run_id
         )
+        groups_links = [o.link_id for o, _ in listed if o.facts.get("role") == "groups"]
         judgement = judge_run(
-            listed, states, entries, previous=previous, canaries=canaries, now=now, policy=policy
+            listed,
+            states,
+            entries,
+            previous=previous,
+            groups_seen=repo.groups_seen(
+                [i for i in groups_links if i is not None], before_run_id=run_id
+            ),
+            canaries=canaries,
+            now=now,
+            policy=policy,
         )
         summary = RunSummary(
             run_id=run_id,
             status="inconclusive" if judgement.outage else "completed",
-            organisations=len({o.org_id for o, _ in listed}),
-            observations=len(listed),
+            organisations=len({o.org_id for o, _ in checked}),
+            observations=len(checked),
             outage=judgement.outage,
             counts=judgement.counts,
         )
@@ -138,7 +150,7 @@ def conclude_run(
                     summary.opened.append(stored.id or 0)
                 if stored.kind == "unverifiable":
                     summary.unverifiable += 1
-            repo.mark_checked({o.org_id for o, _ in listed}, now)
+            repo.mark_checked({o.org_id for o, _ in checked}, now)
         summary_dict = summary.to_dict()
         summary_dict["finish_reason"] = finish_reason
         repo.finish_run(run_id, now, summary.status, summary_dict)
@@ -193,6 +205,8 @@ def check(store_factory: Callable[[], Store], target: str, settings: Any) -> lis
         items, _ = run_crawl(settings, targets=load_due_targets(settings))
     rows = []
     for item in items:
+        if item.get("role") == "candidate":
+            continue
         observation = item_to_observation(item)
         outcome = classify(observation)
         rows.append(

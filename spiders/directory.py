@@ -33,6 +33,9 @@ from twisted.internet import error as twisted_errors
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from monitor.groups import extract_groups
+from monitor.identity import as_tree, extract_identity
+from monitor.outbound import candidate_pages, outbound_links
 from monitor.pagefacts import page_facts
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -66,6 +69,7 @@ class DirectorySpider(Spider):
         self.targets = targets
         self._probe_cache: dict[str, dict[str, Any]] = {}
         self._received: dict[int, int] = {}
+        self._candidates_requested: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DirectorySpider:
@@ -75,6 +79,9 @@ class DirectorySpider(Spider):
         spider.max_redirects = settings.getint("FRESHNESS_MAX_REDIRECTS")
         spider.probe_enabled = settings.getbool("FRESHNESS_SOFT404_PROBE")
         spider.fixed_now = settings.get("FRESHNESS_NOW") or ""
+        spider.discovery = settings.getbool("FRESHNESS_DISCOVERY")
+        spider.discovery_pages = settings.getint("FRESHNESS_DISCOVERY_PAGES")
+        spider.discovery_sites = settings.getint("FRESHNESS_DISCOVERY_SITES")
         if spider.targets is None and settings.getlist("FRESHNESS_TARGETS"):
             spider.targets = list(settings.getlist("FRESHNESS_TARGETS"))
         if spider.targets is None:
@@ -181,6 +188,9 @@ class DirectorySpider(Spider):
             return
         item = self._item(target, response.meta, chain=chain, response=response)
         facts = item["facts"]
+        if self.discovery and target.get("role") == "homepage" and item["org_id"]:
+            yield from self._discover(item, response.url, facts.pop("_candidate_pages", []))
+        facts.pop("_candidate_pages", None)
         if self.probe_enabled and 200 <= response.status < 300 and not facts.get("binary"):
             probe_url = probe_url_for(response.url)
             cache_key = probe_url.rsplit("/", 1)[0]
@@ -203,6 +213,88 @@ class DirectorySpider(Spider):
                 )
                 return
         yield item
+
+    # -- discovery of new organisations -----------------------------------------------------
+
+    def _discover(self, item: dict[str, Any], page_url: str, pages: list[str]) -> Iterator[Request]:
+        """Links pages one step from a listed homepage, then the sites they link to."""
+        org_id = item["org_id"]
+        budget = {"sites": self.discovery_sites}
+        yield from self._candidate_requests(
+            org_id, item["facts"].get("outbound", []), page_url, budget
+        )
+        for url in pages[: self.discovery_pages]:
+            yield Request(
+                url,
+                callback=self.parse_discovery_page,
+                errback=self.discovery_failed,
+                meta={"org_id": org_id, "budget": budget},
+            )
+
+    def _candidate_requests(
+        self, org_id: str, links: list[dict[str, Any]], page_url: str, budget: dict[str, int]
+    ) -> Iterator[Request]:
+        for link in links:
+            domain = link.get("domain") or ""
+            key = f"{org_id} {domain}"
+            if not domain or key in self._candidates_requested or budget["sites"] <= 0:
+                continue
+            self._candidates_requested.add(key)
+            budget["sites"] -= 1
+            yield Request(
+                link["url"],
+                callback=self.parse_candidate,
+                errback=self.discovery_failed,
+                meta={
+                    "org_id": org_id,
+                    "linked_from": page_url,
+                    "link_text": link.get("text"),
+                    "domain": domain,
+                },
+            )
+
+    def parse_discovery_page(self, response: Response) -> Iterator[Any]:
+        if not isinstance(response, TextResponse) or response.status != 200:
+            return
+        links = outbound_links(as_tree(_safe_text(response)), response.url)
+        yield from self._candidate_requests(
+            response.meta["org_id"], links, response.url, response.meta["budget"]
+        )
+
+    def parse_candidate(self, response: Response) -> Iterator[Any]:
+        """A site linked from a listed organisation: what it says about itself."""
+        if not isinstance(response, TextResponse) or response.status != 200:
+            return
+        facts = _safe_page_facts(response)
+        meta = response.meta
+        yield {
+            "org_id": meta["org_id"],
+            "link_id": None,
+            "role": "candidate",
+            "url": response.url,
+            "fetched_at": self.fixed_now or dt.datetime.now(dt.UTC).isoformat(),
+            "status": response.status,
+            "final_url": response.url,
+            "redirect_chain": [],
+            "error": None,
+            "error_message": None,
+            "elapsed_ms": None,
+            "headers": {},
+            "facts": {
+                "title": facts.get("title"),
+                "text": (facts.get("text") or "")[:5000],
+                "linked_from": meta["linked_from"],
+                "link_text": meta.get("link_text"),
+                "domain": meta["domain"],
+                "site_name": extract_identity(as_tree(_safe_text(response)), response.url).get(
+                    "og_site_name"
+                ),
+            },
+        }
+
+    def discovery_failed(self, failure: Failure) -> None:
+        """A candidate that cannot be fetched is simply not proposed."""
+        return None
 
     def parse_probe(self, response: Response) -> Iterator[Any]:
         chain = response.meta["chain"]
@@ -326,16 +418,40 @@ class DirectorySpider(Spider):
         )
         if isinstance(response, TextResponse) and not facts["binary"] and response.status != 304:
             facts["encoding"] = response.encoding
-            facts.update(_safe_page_facts(response))
+            text = _safe_text(response)
+            facts.update(page_facts(text))
+            if 200 <= response.status < 300:
+                facts.update(_role_facts(target, text, response.url))
         return item
 
 
-def _safe_page_facts(response: TextResponse) -> dict[str, Any]:
+def _safe_text(response: TextResponse) -> str:
     try:
-        text = response.text
+        return response.text
     except (UnicodeDecodeError, LookupError):
-        text = response.body.decode("utf-8", errors="replace")
-    return page_facts(text)
+        return response.body.decode("utf-8", errors="replace")
+
+
+def _safe_page_facts(response: TextResponse) -> dict[str, Any]:
+    return page_facts(_safe_text(response))
+
+
+def _role_facts(target: dict[str, Any], text: str, url: str) -> dict[str, Any]:
+    """What a homepage or a groups page tells about the organisation (parsed once)."""
+    role = target.get("role")
+    if role not in ("homepage", "groups"):
+        return {}
+    tree = as_tree(text)
+    if role == "homepage":
+        return {
+            "identity": extract_identity(tree, url),
+            "outbound": outbound_links(tree, url)[:100],
+            "_candidate_pages": candidate_pages(tree, url),
+        }
+    try:
+        return {"groups": extract_groups(tree, url, target.get("group_selector"))}
+    except ValueError as exc:  # a bad selector in the directory: say so, keep crawling
+        return {"groups": [], "groups_error": str(exc)}
 
 
 def probe_url_for(url: str) -> str:

@@ -280,6 +280,23 @@ class Repository:
         rows = self.session.scalars(select(ObservationRow).where(ObservationRow.id.in_(latest)))
         return {r.link_id: _row_to_observation(r) for r in rows if r.link_id is not None}
 
+    def groups_seen(self, link_ids: Iterable[int], *, before_run_id: int) -> dict[int, list[str]]:
+        """Every group name ever extracted from each link's page before the given run."""
+        ids = list(link_ids)
+        seen: dict[int, list[str]] = {i: [] for i in ids}
+        if not ids:
+            return seen
+        rows = self.session.execute(
+            select(ObservationRow.link_id, ObservationRow.facts).where(
+                ObservationRow.link_id.in_(ids), ObservationRow.run_id < before_run_id
+            )
+        )
+        for link_id, facts in rows:
+            for group in (facts or {}).get("groups") or []:
+                if isinstance(group, dict) and group.get("name"):
+                    seen[link_id].append(group["name"])
+        return seen
+
     def count_observations(self) -> int:
         return self.session.scalar(select(func.count()).select_from(ObservationRow)) or 0
 

@@ -82,8 +82,13 @@ FINDING_KINDS = {
     "new_organisation": {"name": "Peer Net", "linked_from": ["http://a.test/links"]},
     "unverifiable": {"reason": "blocked"},
 }
-PER_KIND_KEY = {"dead_link": "reason", "moved": "new_url", "rename": "new_name",
-                "new_group": "group", "removed_group": "group"}
+PER_KIND_KEY = {
+    "dead_link": "reason",
+    "moved": "new_url",
+    "rename": "new_name",
+    "new_group": "group",
+    "removed_group": "group",
+}
 
 
 def test_findings_json_contract(freshness, tmp_path) -> None:
@@ -93,17 +98,36 @@ def test_findings_json_contract(freshness, tmp_path) -> None:
         repo.sync_directory([DirectoryEntry(id="a", name="A", url="http://a.test/")], NOW)
         for kind, details in FINDING_KINDS.items():
             repo.open_finding(
-                Finding(org_id="a", kind=kind, url="http://a.test/", summary=f"a {kind}",
-                        first_seen=NOW, last_seen=NOW, confidence=0.8,
-                        evidence=["301 http://a.test/ → 200 https://b.test/"], details=details),
-                subject=kind, run_id=None,
+                Finding(
+                    org_id="a",
+                    kind=kind,
+                    url="http://a.test/",
+                    summary=f"a {kind}",
+                    first_seen=NOW,
+                    last_seen=NOW,
+                    confidence=0.8,
+                    evidence=["301 http://a.test/ → 200 https://b.test/"],
+                    details=details,
+                ),
+                subject=kind,
+                run_id=None,
             )
     store.close()
     result = freshness("--db", db, "findings", "--format", "json", check=True)
     data = json.loads(result.stdout)
     assert isinstance(data, list) and len(data) == len(FINDING_KINDS)
-    types = {"id": int, "org": str, "kind": str, "url": str, "status": str, "first_seen": str,
-             "last_seen": str, "confidence": float, "summary": str, "evidence": list}
+    types = {
+        "id": int,
+        "org": str,
+        "kind": str,
+        "url": str,
+        "status": str,
+        "first_seen": str,
+        "last_seen": str,
+        "confidence": float,
+        "summary": str,
+        "evidence": list,
+    }
     for item in data:
         for key, expected in types.items():
             assert isinstance(item[key], expected), (key, item)
@@ -112,6 +136,7 @@ def test_findings_json_contract(freshness, tmp_path) -> None:
         assert all(isinstance(e, str) for e in item["evidence"])
         if item["kind"] in PER_KIND_KEY:
             assert isinstance(item[PER_KIND_KEY[item["kind"]]], str)
-    only = json.loads(freshness("--db", db, "findings", "--format", "json", "--kind", "rename",
-                                check=True).stdout)
+    only = json.loads(
+        freshness("--db", db, "findings", "--format", "json", "--kind", "rename", check=True).stdout
+    )
     assert [f["new_name"] for f in only] == ["New Name"]

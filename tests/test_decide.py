@@ -77,8 +77,9 @@ def test_persistent_blocking_becomes_unverifiable_never_dead() -> None:
 def test_policy_reads_settings_and_rejects_junk() -> None:
     from monitor.policy import PolicyError
 
-    policy = Policy.from_settings({"FRESHNESS_DEAD_AFTER_FAILURES": "5",
-                                   "FRESHNESS_DEAD_AFTER_HOURS": "12"})
+    policy = Policy.from_settings(
+        {"FRESHNESS_DEAD_AFTER_FAILURES": "5", "FRESHNESS_DEAD_AFTER_HOURS": "12"}
+    )
     assert policy.dead_after_failures == 5
     assert policy.dead_after == dt.timedelta(hours=12)
     with pytest.raises(PolicyError):
@@ -112,9 +113,17 @@ def _obs(url: str, link_id: int, **kw: object) -> Observation:
 
 def test_inconclusive_run_changes_nothing() -> None:
     entries = {"a": DirectoryEntry(id="a", name="A", url="http://a.test/")}
-    states = {i: LinkState(id=i, org_id="a", url=f"http://h{i}.test/", role="link",
-                           consecutive_failures=2, first_failure_at=T0 - dt.timedelta(days=3))
-              for i in range(3)}
+    states = {
+        i: LinkState(
+            id=i,
+            org_id="a",
+            url=f"http://h{i}.test/",
+            role="link",
+            consecutive_failures=2,
+            first_failure_at=T0 - dt.timedelta(days=3),
+        )
+        for i in range(3)
+    }
     observed = [(_obs(s.url, s.id, error="dns"), outcome("dns")) for s in states.values()]
     judgement = judge_run(observed, states, entries, now=T0, policy=POLICY)
     assert judgement.outage and judgement.states == [] and judgement.open == []
@@ -122,15 +131,39 @@ def test_inconclusive_run_changes_nothing() -> None:
 
 def test_permanent_redirect_is_a_move_and_canonical_change_is_low_confidence() -> None:
     entries = {"a": DirectoryEntry(id="a", name="A", url="http://a.test/")}
-    states = {1: LinkState(id=1, org_id="a", url="http://a.test/", role="homepage"),
-              2: LinkState(id=2, org_id="a", url="http://a.test/groups", role="groups")}
+    states = {
+        1: LinkState(id=1, org_id="a", url="http://a.test/", role="homepage"),
+        2: LinkState(id=2, org_id="a", url="http://a.test/groups", role="groups"),
+    }
     observed = [
-        (_obs("http://a.test/", 1, status=200, final_url="https://b.test/",
-              redirect_chain=[{"url": "http://a.test/", "status": 301,
-                               "location": "https://b.test/"}]), outcome("ok")),
-        (_obs("http://a.test/groups", 2, status=200, final_url="https://a.test/groups/",
-              redirect_chain=[{"url": "http://a.test/groups", "status": 301,
-                               "location": "https://a.test/groups/"}]), outcome("ok")),
+        (
+            _obs(
+                "http://a.test/",
+                1,
+                status=200,
+                final_url="https://b.test/",
+                redirect_chain=[
+                    {"url": "http://a.test/", "status": 301, "location": "https://b.test/"}
+                ],
+            ),
+            outcome("ok"),
+        ),
+        (
+            _obs(
+                "http://a.test/groups",
+                2,
+                status=200,
+                final_url="https://a.test/groups/",
+                redirect_chain=[
+                    {
+                        "url": "http://a.test/groups",
+                        "status": 301,
+                        "location": "https://a.test/groups/",
+                    }
+                ],
+            ),
+            outcome("ok"),
+        ),
     ]
     judgement = judge_run(observed, states, entries, now=T0, policy=POLICY)
     moves = {d.finding.url: d.finding for d in judgement.open}
@@ -144,10 +177,12 @@ def test_temporary_redirect_is_a_move_only_when_it_persists() -> None:
     entries = {"a": DirectoryEntry(id="a", name="A", url="http://a.test/")}
     states = {1: LinkState(id=1, org_id="a", url="http://a.test/", role="homepage")}
     hop = [{"url": "http://a.test/", "status": 302, "location": "http://a.test/campaign"}]
-    now_obs = _obs("http://a.test/", 1, status=200, final_url="http://a.test/campaign",
-                   redirect_chain=hop)
+    now_obs = _obs(
+        "http://a.test/", 1, status=200, final_url="http://a.test/campaign", redirect_chain=hop
+    )
     first = judge_run([(now_obs, outcome("ok"))], states, entries, now=T0, policy=POLICY)
     assert [d.finding.kind for d in first.open] == []
-    second = judge_run([(now_obs, outcome("ok"))], states, entries, now=T0,
-                       policy=POLICY, previous={1: now_obs})
+    second = judge_run(
+        [(now_obs, outcome("ok"))], states, entries, now=T0, policy=POLICY, previous={1: now_obs}
+    )
     assert [d.finding.kind for d in second.open] == ["moved"]
