@@ -272,15 +272,25 @@ _UPPER_NEW = re.compile(r"\s+(?:NEW|UPDATED|FULL)\s*!*$")
 _END_PUNCTUATION = " \t-–—|:;,.!?*•·★☆✓✔>»«\"'“”‘’"
 
 
-def normalise_group_name(name: str | None) -> str:
-    """The name two listings of one group share: case, spacing, dates, times and badges gone.
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"'})
+# A bracketed note about a change to when or where a group meets: "(new time)", "(moved
+# online)". Not "(Virtual)" or "(Online)" alone: those often tell two groups apart.
+_BRACKET_NOTE = re.compile(
+    r"\b(?:new (?:time|day|date|venue|location|room|link)|time changed?|rescheduled|"
+    r"cancell?ed|postponed|moved|paused|on hold)\b",
+    re.IGNORECASE,
+)
 
-    NFKC, case-folded, whitespace collapsed; trailing schedule text ("– Mondays 7pm",
-    "10:00 AM EST"), dates ("Nov 23, 2026"), badges ("New!", "(Updated)", "(3 spots left)")
-    and counters ("(12)") are stripped, as is punctuation at either end.
 
-        >>> normalise_group_name("The Anxiety Toolbox – New!") == normalise_group_name(" the  anxiety toolbox")
-        True
+def display_group_name(name: str | None) -> str:
+    """A group's name as a curator would list it: schedule, dates and badges gone, case kept.
+
+    The same stripping as ``normalise_group_name``, without case-folding:
+
+        >>> display_group_name("Solo Practitioners Group NEW!")
+        'Solo Practitioners Group'
+        >>> display_group_name("Women Lawyers Support Group (3 seats left)")
+        'Women Lawyers Support Group'
     """
     text = collapse(unicodedata.normalize("NFKC", name or ""))
     for _ in range(3):
@@ -288,11 +298,14 @@ def normalise_group_name(name: str | None) -> str:
         if stripped == text:
             break
         text = stripped
-    text = text.casefold()
     for _ in range(8):
         before = text
         bracket = _TRAILING_BRACKET.search(text)
-        if bracket and bracket.start() > 0 and _is_meta(bracket.group(1)):
+        if (
+            bracket
+            and bracket.start() > 0
+            and (_is_meta(bracket.group(1)) or _BRACKET_NOTE.search(bracket.group(1)))
+        ):
             text = text[: bracket.start()]
         segment = _TRAILING_SEGMENT.search(text)
         if segment and segment.start() > 0 and _is_meta(segment.group(1)):
@@ -306,6 +319,22 @@ def normalise_group_name(name: str | None) -> str:
     if text.count("(") < text.count(")") or text.endswith("("):
         text = text.rstrip("()")
     return collapse(text.strip(_END_PUNCTUATION))
+
+
+def normalise_group_name(name: str | None) -> str:
+    """The name two listings of one group share: case, spacing, dates, times and badges gone.
+
+    NFKC, case-folded, typographic quotes made plain, whitespace collapsed; trailing schedule
+    text ("– Mondays 7pm", "10:00 AM EST", "(new time)"), dates ("Nov 23, 2026"), badges
+    ("New!", "(Updated)", "(3 spots left)") and counters ("(12)") are stripped, as is
+    punctuation at either end (see ``display_group_name``).
+
+        >>> normalise_group_name("The Anxiety Toolbox – New!") == normalise_group_name(" the  anxiety toolbox")
+        True
+        >>> normalise_group_name("Performers’ Anxiety Circle") == normalise_group_name("Performers' Anxiety Circle")
+        True
+    """
+    return collapse(display_group_name(name).translate(_QUOTES).casefold())
 
 
 def _is_meta(chunk: str) -> bool:

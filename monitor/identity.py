@@ -613,12 +613,45 @@ def _schema_names(root: etree._Element) -> tuple[list[str], list[str]]:
     return names, alternates
 
 
+def page_types(html_or_tree: HtmlSource | None) -> list[str]:
+    """What a page says it is: its schema.org types and ``og:type``, lower-cased, in order.
+
+    JSON-LD ``@type`` (every node, ``@graph`` included) and microdata ``itemtype``, then
+    ``og:type`` as ``og:<value>``:
+
+        >>> page_types('<meta property="og:type" content="article">'
+        ...            '<script type="application/ld+json">{"@type": "NewsArticle"}</script>')
+        ['newsarticle', 'og:article']
+    """
+    root = as_tree(html_or_tree)
+    found: list[str] = []
+    for script in root.iter("script"):
+        if not (script.get("type") or "").strip().lower().startswith("application/ld+json"):
+            continue
+        for data in _load_json(script.text or ""):
+            for node in _json_nodes(data):
+                _add_unique(found, sorted(_schema_type_names(node.get("@type"))))
+    for el in root.xpath("//*[@itemtype]"):
+        _add_unique(found, sorted(_schema_type_names((el.get("itemtype") or "").split())))
+    og_type = _meta_content(root, "og:type")
+    if og_type:
+        _add_unique(found, [f"og:{og_type.lower()}"])
+    return found[:50]
+
+
+def meta_description(html_or_tree: HtmlSource | None) -> str | None:
+    """The page's ``<meta name="description">``, else its ``og:description``."""
+    root = as_tree(html_or_tree)
+    return _meta_content(root, "description") or _meta_content(root, "og:description")
+
+
 # ---------------------------------------------------------------------------------------------
 # Footer copyright and logo
 # ---------------------------------------------------------------------------------------------
 
 _COPYRIGHT = re.compile(
-    r"(?:©|&copy;|\(c\)|\bcopyright\b)(?:\s*(?:©|\(c\)|\bcopyright\b))*\s*"
+    # "(c)" is a copyright sign, except inside "501(c)(3)", the US nonprofit status.
+    r"(?:©|&copy;|(?<![\w)])\(c\)|\bcopyright\b)(?:\s*(?:©|\(c\)|\bcopyright\b))*\s*"
     r"(?:(?:\d{4})(?:\s*[-–—/]\s*(?:\d{4}|present|now))?\s*[,.]?\s*)?"
     r"(?P<holder>.{2,160})",
     re.IGNORECASE,

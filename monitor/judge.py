@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from monitor.classify import Outcome
 from monitor.decide import decide, detect_outage
-from monitor.groups import diff_groups, normalise_group_name
+from monitor.groups import diff_groups, display_group_name, normalise_group_name
 from monitor.identity import detect_rename, title_name
-from monitor.outbound import looks_like_peer_support, registered_domain
+from monitor.outbound import looks_like_peer_support, not_a_peer_network, registered_domain
 from monitor.policy import Policy
 from storage.records import DirectoryEntry, Finding, LinkState, Observation
 
@@ -159,7 +159,10 @@ def judge_run(
 def _rename(
     judgement: Judgement, obs: Observation, entry: DirectoryEntry, now: dt.datetime
 ) -> None:
-    identity = {**obs.facts["identity"], "text": obs.facts.get("text") or ""}
+    # The page text, when the observation still has it; after a cross-domain redirect the
+    # spider also keeps it in the identity (the pipeline judges observations without text).
+    text = obs.facts.get("text") or obs.facts["identity"].get("text") or ""
+    identity = {**obs.facts["identity"], "text": text}
     old_host = (urlsplit(obs.url).hostname or "").removeprefix("www.")
     new_host = (urlsplit(obs.final_url or obs.url).hostname or "").removeprefix("www.")
     rename = detect_rename(
@@ -208,6 +211,7 @@ def _groups(
     if seen:  # the first visit is the baseline: the directory may simply be incomplete
         for group in diff["new"]:
             key = normalise_group_name(group["name"])
+            name = display_group_name(group["name"]) or group["name"]
             judgement.open.append(
                 Draft(
                     Finding(
@@ -215,7 +219,7 @@ def _groups(
                         link_id=obs.link_id,
                         kind="new_group",
                         url=obs.url,
-                        summary=f"{entry.name} lists a new group: {group['name']}",
+                        summary=f"{entry.name} lists a new group: {name}",
                         first_seen=now,
                         last_seen=now,
                         confidence=0.8,
@@ -223,20 +227,25 @@ def _groups(
                             f"{group['name']!r} appears on {obs.final_url or obs.url}",
                             "it was never seen there before and the directory does not list it",
                         ],
-                        details={"group": group["name"], "group_url": group.get("url")},
+                        details={"group": name, "group_url": group.get("url")},
                     ),
                     subject=key,
                     material=key,
                 )
             )
-    missing_now = {normalise_group_name(n): n for n in diff["missing_listed"]}
+    # A page that lists no group at all (a JavaScript shell, a redesign the heuristics cannot
+    # read) says nothing about the listed groups: such a run is not a successful reading.
+    missing_now = {normalise_group_name(n): n for n in diff["missing_listed"]} if current else {}
     missing_before: set[str] = set()
     if before is not None and "groups" in before.facts and before.status and before.status < 300:
-        before_groups = [g for g in before.facts["groups"] or [] if isinstance(g, dict)]
-        missing_before = {
-            normalise_group_name(n)
-            for n in diff_groups(entry.groups, (), before_groups)["missing_listed"]
-        }
+        before_groups = [
+            g for g in before.facts["groups"] or [] if isinstance(g, dict) and g.get("name")
+        ]
+        if before_groups:
+            missing_before = {
+                normalise_group_name(n)
+                for n in diff_groups(entry.groups, (), before_groups)["missing_listed"]
+            }
     for key, name in missing_now.items():
         if key in missing_before:  # missing in two consecutive successful runs
             judgement.open.append(
@@ -275,50 +284,70 @@ def _new_organisations(
     entries: Mapping[str, DirectoryEntry],
     now: dt.datetime,
 ) -> None:
+    """Linked sites that look like peer-support networks and whose domain nobody lists.
+
+    A site may be seen several times in a run (linked from several pages or organisations);
+    it is proposed once, when one of its pages qualifies, with every page that links to it.
+    """
     known = set()
     for entry in entries.values():
         for _, url in entry.listed_links():
             known.add(registered_domain(url))
-    proposed: dict[str, Draft] = {}
+    by_domain: dict[str, list[Observation]] = {}
     for obs in candidates:
         domain = obs.facts.get("domain") or registered_domain(obs.url)
-        if not domain or domain in known:
-            continue
-        linked_from = obs.facts.get("linked_from")
-        if domain in proposed:
-            pages = proposed[domain].finding.details["linked_from"]
-            if linked_from and linked_from not in pages:
-                pages.append(linked_from)
-            continue
-        title = obs.facts.get("title") or ""
-        peer, phrases = looks_like_peer_support(title, obs.facts.get("text") or "")
-        if not peer:
-            continue
-        name = (
-            obs.facts.get("site_name") or title_name(title) or obs.facts.get("link_text") or domain
-        )
-        entry = entries.get(obs.org_id)
-        proposed[domain] = Draft(
-            Finding(
-                org_id=obs.org_id,
-                kind="new_organisation",
-                url=obs.final_url or obs.url,
-                summary=f"{name} ({domain}) looks like a peer-support organisation, linked from "
-                f"{entry.name if entry else obs.org_id}",
-                first_seen=now,
-                last_seen=now,
-                confidence=min(0.9, 0.5 + 0.1 * len(phrases)),
-                evidence=[f"its own page speaks of: {', '.join(phrases)}"],
-                details={
-                    "name": name,
-                    "domain": domain,
-                    "linked_from": [linked_from] if linked_from else [],
-                },
-            ),
-            subject=domain,
-            material=domain,
-        )
-    judgement.open.extend(proposed.values())
+        if domain and domain not in known:
+            by_domain.setdefault(domain, []).append(obs)
+    for domain, seen in by_domain.items():
+        linked_from: list[str] = []
+        for obs in seen:
+            pages = obs.facts.get("linked_from") or []
+            for page in [pages] if isinstance(pages, str) else pages:
+                if page not in linked_from:
+                    linked_from.append(page)
+        for obs in seen:
+            title = obs.facts.get("title") or ""
+            text = " ".join(t for t in (obs.facts.get("description"), obs.facts.get("text")) if t)
+            if not_a_peer_network(obs.facts.get("page_types") or []):
+                continue
+            peer, phrases = looks_like_peer_support(title, text)
+            if peer:
+                judgement.open.append(
+                    _new_organisation(obs, domain, phrases, linked_from, entries, now)
+                )
+                break
+
+
+def _new_organisation(
+    obs: Observation,
+    domain: str,
+    phrases: Sequence[str],
+    linked_from: list[str],
+    entries: Mapping[str, DirectoryEntry],
+    now: dt.datetime,
+) -> Draft:
+    title = obs.facts.get("title") or ""
+    name = obs.facts.get("site_name") or title_name(title) or obs.facts.get("link_text") or domain
+    entry = entries.get(obs.org_id)
+    return Draft(
+        Finding(
+            org_id=obs.org_id,
+            kind="new_organisation",
+            url=obs.final_url or obs.url,
+            summary=f"{name} ({domain}) looks like a peer-support organisation, linked from "
+            f"{entry.name if entry else obs.org_id}",
+            first_seen=now,
+            last_seen=now,
+            confidence=min(0.9, 0.5 + 0.1 * len(phrases)),
+            evidence=[
+                f"its own page speaks of: {', '.join(phrases)}",
+                *(f"linked from {page}" for page in linked_from),
+            ],
+            details={"name": name, "domain": domain, "linked_from": linked_from},
+        ),
+        subject=domain,
+        material=domain,
+    )
 
 
 def _with_validators(state: LinkState, obs: Observation, outcome: Outcome) -> LinkState:

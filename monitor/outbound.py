@@ -2,8 +2,9 @@
 
 New-organisation candidates start here. A listed organisation's page links to peers; the
 spider records those links (``outbound_links``) and the few same-site pages that usually list
-peers (``candidate_pages``); a linked page whose own title and text speak of peer support
-(``looks_like_peer_support``) becomes a candidate for the curators.
+peers (``candidate_pages``); a linked page whose own title, description and text speak of
+peer support (``looks_like_peer_support``) becomes a candidate for the curators, unless the
+page says it is someone else's: a news story or a hospital (``not_a_peer_network``).
 
 Pure functions; they accept markup or a tree parsed once by ``monitor.identity.as_tree``.
 Domains come from tldextract's bundled public-suffix snapshot: nothing is ever downloaded.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+from collections.abc import Iterable
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import tldextract
@@ -282,3 +284,34 @@ def looks_like_peer_support(title: str | None, text: str | None) -> tuple[bool, 
     enough = len(strong) >= 2 or in_title or strong_repeated
     evidence = [label for _, label in sorted(found, key=lambda item: -item[0])]
     return score >= PEER_SUPPORT_MIN_SCORE and enough, evidence
+
+
+# Page types (schema.org, og:type) that say whose page this is, when it is not a network's own.
+_NOT_A_NETWORK: dict[str, str] = {
+    "newsarticle": "a news article",
+    "reportagenewsarticle": "a news article",
+    "analysisnewsarticle": "a news article",
+    "opinionnewsarticle": "a news article",
+    "backgroundnewsarticle": "a news article",
+    "reviewnewsarticle": "a news article",
+    "newsmediaorganization": "a news publisher's page",
+    "newspaper": "a news publisher's page",
+    "hospital": "a hospital's page",
+}
+
+
+def not_a_peer_network(types: Iterable[str]) -> str | None:
+    """Why a page that speaks of peer support is not a peer-support network's own page, or None.
+
+    ``types`` are the page's schema.org types and ``og:type`` (``monitor.identity.page_types``).
+    A newspaper's story about support groups, or a hospital's page, speaks of peer support
+    without being a peer-support organisation.
+
+        >>> not_a_peer_network(["newsarticle", "og:article"]), not_a_peer_network(["ngo"])
+        ('a news article', None)
+    """
+    for kind in types:
+        reason = _NOT_A_NETWORK.get(str(kind).lower())
+        if reason:
+            return reason
+    return None

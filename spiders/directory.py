@@ -34,7 +34,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from monitor.groups import extract_groups
-from monitor.identity import as_tree, extract_identity
+from monitor.identity import as_tree, extract_identity, meta_description, page_types
 from monitor.outbound import candidate_pages, outbound_links
 from monitor.pagefacts import page_facts
 
@@ -70,6 +70,10 @@ class DirectorySpider(Spider):
         self._probe_cache: dict[str, dict[str, Any]] = {}
         self._received: dict[int, int] = {}
         self._candidates_requested: set[str] = set()
+        # "org domain" -> the pages of that organisation that link to it, and the item yielded
+        # for it once fetched (without its text), to report later links too.
+        self._candidate_links: dict[str, list[str]] = {}
+        self._candidate_items: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DirectorySpider:
@@ -216,7 +220,9 @@ class DirectorySpider(Spider):
 
     # -- discovery of new organisations -----------------------------------------------------
 
-    def _discover(self, item: dict[str, Any], page_url: str, pages: list[str]) -> Iterator[Request]:
+    def _discover(
+        self, item: dict[str, Any], page_url: str, pages: list[str]
+    ) -> Iterator[Request | dict[str, Any]]:
         """Links pages one step from a listed homepage, then the sites they link to."""
         org_id = item["org_id"]
         budget = {"sites": self.discovery_sites}
@@ -228,18 +234,36 @@ class DirectorySpider(Spider):
                 url,
                 callback=self.parse_discovery_page,
                 errback=self.discovery_failed,
+                dont_filter=True,  # every request gets its callback: workers count on it
                 meta={"org_id": org_id, "budget": budget},
             )
 
     def _candidate_requests(
         self, org_id: str, links: list[dict[str, Any]], page_url: str, budget: dict[str, int]
-    ) -> Iterator[Request]:
+    ) -> Iterator[Request | dict[str, Any]]:
+        """A request per newly linked site; for a site already requested, note this page too.
+
+        Each site is fetched once per organisation and run. When another page links to a site
+        whose item is out already, a copy of that item (without the text) names this page.
+        """
         for link in links:
             domain = link.get("domain") or ""
             key = f"{org_id} {domain}"
-            if not domain or key in self._candidates_requested or budget["sites"] <= 0:
+            if not domain:
+                continue
+            if key in self._candidates_requested:
+                pages = self._candidate_links[key]
+                if page_url in pages:
+                    continue
+                pages.append(page_url)
+                fetched = self._candidate_items.get(key)
+                if fetched is not None:
+                    yield {**fetched, "facts": {**fetched["facts"], "linked_from": [page_url]}}
+                continue
+            if budget["sites"] <= 0:
                 continue
             self._candidates_requested.add(key)
+            self._candidate_links[key] = [page_url]
             budget["sites"] -= 1
             yield Request(
                 link["url"],
@@ -247,7 +271,7 @@ class DirectorySpider(Spider):
                 errback=self.discovery_failed,
                 meta={
                     "org_id": org_id,
-                    "linked_from": page_url,
+                    "candidate_key": key,
                     "link_text": link.get("text"),
                     "domain": domain,
                 },
@@ -265,9 +289,12 @@ class DirectorySpider(Spider):
         """A site linked from a listed organisation: what it says about itself."""
         if not isinstance(response, TextResponse) or response.status != 200:
             return
-        facts = _safe_page_facts(response)
+        text = _safe_text(response)
+        facts = page_facts(text)
+        tree = as_tree(text)
         meta = response.meta
-        yield {
+        key = meta["candidate_key"]
+        item = {
             "org_id": meta["org_id"],
             "link_id": None,
             "role": "candidate",
@@ -282,15 +309,16 @@ class DirectorySpider(Spider):
             "headers": {},
             "facts": {
                 "title": facts.get("title"),
-                "text": (facts.get("text") or "")[:5000],
-                "linked_from": meta["linked_from"],
+                "description": meta_description(tree),
+                "page_types": page_types(tree),
+                "linked_from": list(self._candidate_links.get(key, [])),
                 "link_text": meta.get("link_text"),
                 "domain": meta["domain"],
-                "site_name": extract_identity(as_tree(_safe_text(response)), response.url).get(
-                    "og_site_name"
-                ),
+                "site_name": extract_identity(tree, response.url).get("og_site_name"),
             },
         }
+        self._candidate_items[key] = item  # kept without the text, for later links
+        yield {**item, "facts": {**item["facts"], "text": (facts.get("text") or "")[:5000]}}
 
     def discovery_failed(self, failure: Failure) -> None:
         """A candidate that cannot be fetched is simply not proposed."""
@@ -422,6 +450,10 @@ class DirectorySpider(Spider):
             facts.update(page_facts(text))
             if 200 <= response.status < 300:
                 facts.update(_role_facts(target, text, response.url))
+                if "identity" in facts and _crosses_domains(chain, response.url):
+                    # Whether the new site still mentions the old name is rename evidence;
+                    # the page text itself is not kept for judging, so the identity carries it.
+                    facts["identity"]["text"] = facts.get("text") or ""
         return item
 
 
@@ -434,6 +466,17 @@ def _safe_text(response: TextResponse) -> str:
 
 def _safe_page_facts(response: TextResponse) -> dict[str, Any]:
     return page_facts(_safe_text(response))
+
+
+def _crosses_domains(chain: list[dict[str, Any]], final_url: str) -> bool:
+    """The redirect chain started on another host than the final page (``www.`` aside)."""
+    if not chain:
+        return False
+
+    def host(url: str) -> str:
+        return (urlsplit(url).hostname or "").removeprefix("www.")
+
+    return host(chain[0]["url"]) != host(final_url)
 
 
 def _role_facts(target: dict[str, Any], text: str, url: str) -> dict[str, Any]:

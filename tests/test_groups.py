@@ -13,6 +13,7 @@ import pytest
 
 from monitor.groups import (
     diff_groups,
+    display_group_name,
     extract_groups,
     main_content,
     normalise_group_name,
@@ -415,6 +416,35 @@ def test_invalid_selector():
 )
 def test_normalise_group_name(name, expected):
     assert normalise_group_name(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Performers’ Anxiety Circle", "performers' anxiety circle"),  # typographic quotes
+        ("Women Lawyers Support Group (new time)", "women lawyers support group"),
+        ("Grief Circle (moved online)", "grief circle"),
+        ("Grief Circle (rescheduled)", "grief circle"),
+        ("Parents Group (Time Out)", "parents group (time out)"),  # a name, not a note
+    ],
+)
+def test_normalise_group_name_notes_and_quotes(name, expected):
+    assert normalise_group_name(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Solo Practitioners Group NEW!", "Solo Practitioners Group"),
+        ("Women Lawyers Support Group (3 seats left)", "Women Lawyers Support Group"),
+        ("Grief Circle – Tuesdays 6.30pm ET (moved from Mondays)", "Grief Circle"),
+        ("Dancers’ Injury Recovery Group", "Dancers’ Injury Recovery Group"),
+        ("Grief Circle (Virtual)", "Grief Circle (Virtual)"),
+    ],
+)
+def test_display_group_name_keeps_case_and_drops_decoration(name, expected):
+    assert display_group_name(name) == expected
+    assert normalise_group_name(display_group_name(name)) == normalise_group_name(name)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ from monitor.identity import (
     as_tree,
     detect_rename,
     extract_identity,
+    meta_description,
     names_match,
+    page_types,
     title_name,
     visible_text,
 )
@@ -893,6 +895,26 @@ HOSTILE = {
     "svg-title": "<svg><title>Icon</title></svg><title>NurseGroups</title>",
     "bad-urls": "<a href='http://[::1'>x</a><a href='https://exa mple.com/'>y</a><img src='x' alt='z'>",
 }
+
+
+def test_us_nonprofit_status_is_not_a_copyright_holder():
+    footer = "<footer><p>A 501(c)(3) nonprofit. EIN 13-1635251.</p></footer>"
+    assert extract_identity(footer, ECF)["copyright_holder"] is None
+    footer = "<footer><p>(c) 2026 Entertainment Community Fund. A 501(c)(3) charity.</p></footer>"
+    assert extract_identity(footer, ECF)["copyright_holder"] == "Entertainment Community Fund"
+
+
+def test_page_types_and_description():
+    html = (
+        '<meta property="og:type" content="article"><meta name="description" content="News.">'
+        '<script type="application/ld+json">{"@graph": [{"@type": "NewsArticle", "publisher":'
+        ' {"@type": "NewsMediaOrganization"}}]}</script>'
+        '<div itemscope itemtype="https://schema.org/Hospital"></div>'
+    )
+    assert page_types(html) == ["newsarticle", "newsmediaorganization", "hospital", "og:article"]
+    assert meta_description(html) == "News."
+    assert meta_description('<meta property="og:description" content="Peers.">') == "Peers."
+    assert page_types("<p>nothing</p>") == [] and meta_description("<p>x</p>") is None
 
 
 @pytest.mark.parametrize("html", list(HOSTILE.values()), ids=list(HOSTILE))

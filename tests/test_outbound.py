@@ -14,6 +14,7 @@ from monitor.outbound import (
     MAX_CANDIDATE_PAGES,
     candidate_pages,
     looks_like_peer_support,
+    not_a_peer_network,
     outbound_links,
     registered_domain,
 )
@@ -294,3 +295,18 @@ def test_peer_support_evidence_names_every_phrase_found():
     )
     assert ok
     assert evidence == ["support group", "support network", "confidential support", "burnout"]
+
+
+@pytest.mark.parametrize(
+    ("types", "reason"),
+    [
+        (["newsarticle", "og:article"], "a news article"),
+        (["webpage", "newsmediaorganization"], "a news publisher's page"),
+        (["Hospital"], "a hospital's page"),
+        (["ngo", "website", "og:website"], None),
+        (["og:article"], None),  # WordPress pages are og:type article too
+        ([], None),
+    ],
+)
+def test_not_a_peer_network(types, reason):
+    assert not_a_peer_network(types) == reason

@@ -131,6 +131,34 @@ def test_status_headers_and_templates(simweb: Callable[..., SimWeb]) -> None:
     assert web.url("a.test", "groups") == f"http://a.test:{web.port}/groups"
 
 
+def test_nonce_and_counter_change_on_every_request(simweb: Callable[..., SimWeb]) -> None:
+    web = simweb(
+        {
+            "v.test": {
+                "vars": {"org": "Volatile Nurses", "link": "{url:/groups}", "seen": "{counter}"},
+                "pages": {
+                    "/": "{org} visit {seen} nonce {nonce} {link}",
+                    "/other": {"body": "{counter}", "headers": {"X-Nonce": "{nonce}"}},
+                },
+            }
+        }
+    )
+    bodies = [fetch(web, "v.test", "/").text for _ in range(3)]
+    counters = [b.split()[3] for b in bodies]
+    nonces = [b.split()[5] for b in bodies]
+    assert counters == ["1", "2", "3"]
+    assert len(set(nonces)) == 3 and all(len(n) == 16 for n in nonces)
+    assert bodies[0].startswith("Volatile Nurses visit 1 nonce ")
+    assert bodies[0].endswith(f"http://v.test:{web.port}/groups")  # inside vars too
+    other = fetch(web, "v.test", "/other")
+    assert other.text == "1"  # counted per host and path
+    assert len(other.headers["X-Nonce"]) == 16
+    etags = {fetch(web, "v.test", "/").headers["ETag"] for _ in range(2)}
+    assert len(etags) == 2  # a different body every time: never a 304
+    web.set_state("run2")
+    assert fetch(web, "v.test", "/").text.split()[3] == "6"  # not rewound by a state switch
+
+
 def test_not_found_default_and_custom(simweb: Callable[..., SimWeb]) -> None:
     web = simweb(
         {

@@ -90,6 +90,10 @@ Host options
 Templates, in bodies, headers and redirects: ``{port}``, ``{host}``, ``{path}`` (the
 request path), any ``vars`` name, and ``{url:host/path}`` / ``{url:/path}`` -> the live
 ``http://host:PORT/path``. Other braces (CSS, JSON-LD, JavaScript) are left alone.
+Two values change on every request, for pages that must differ each time they are fetched
+(nonces, hit counters, "updated N minutes ago"): ``{nonce}`` (16 random hex digits, new per
+response) and ``{counter}`` (1 for the first response to that host and path, then 2, 3 ...;
+never rewound). A ``vars`` value may use them, and ``{url:...}``, but not other names.
 
 Observing
 ---------

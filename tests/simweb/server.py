@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import random
+import secrets
 import socket
 import socketserver
 import struct
@@ -87,6 +88,7 @@ class SimWeb:
         self._bytes: defaultdict[str, int] = defaultdict(int)
         self._positions: dict[tuple[str, str], int] = {}
         self._mtimes: dict[tuple[str, str], tuple[str, datetime]] = {}
+        self._hits: defaultdict[tuple[str, str], int] = defaultdict(int)
         self._errors: list[str] = []
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -265,6 +267,12 @@ class SimWeb:
             position = self._positions.get((host, key), 0)
             self._positions[(host, key)] = position + 1
         return items[min(position, len(items) - 1)]
+
+    def _hit(self, host: str, path: str) -> int:
+        """Count one more response for ``host`` and ``path``: the ``{counter}`` template value."""
+        with self._lock:
+            self._hits[(host, path)] += 1
+            return self._hits[(host, path)]
 
     def _last_modified(self, host: str, path: str, etag: str) -> datetime:
         """A stable Last-Modified that moves forward a day whenever the content changes."""
@@ -514,9 +522,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _build(self, spec: Mapping[str, Any], view: HostView, path: str) -> _Reply:
         port = self.server.server_address[1]
+        # Per response, the same in body, headers and Location: what changes on every request.
+        # Expanded after the vars, so a var's value may use them too.
+        volatile = {
+            "{nonce}": secrets.token_hex(8),
+            "{counter}": str(self.server.web._hit(view.name, path)),
+        }
 
         def expand(text: str) -> str:
-            return render(text, port=port, host=view.name, path=path, variables=view.variables)
+            text = render(text, port=port, host=view.name, path=path, variables=view.variables)
+            for name, value in volatile.items():
+                text = text.replace(name, value)
+            return text
 
         status = spec.get("status", 301 if "redirect" in spec else 200)
         encoding = spec.get("encoding", "utf-8")

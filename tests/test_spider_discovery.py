@@ -1,0 +1,70 @@
+"""The spider's discovery bookkeeping, offline: responses are built, nothing is fetched.
+
+A linked site is fetched once per organisation and run, and every page that links to it is
+reported, whether it links before or after the site's page has arrived.
+"""
+
+from __future__ import annotations
+
+from scrapy import Request
+from scrapy.http import HtmlResponse
+
+from spiders.directory import DirectorySpider
+
+PEER = (
+    b"<html><head><title>Loading</title>"
+    b'<meta name="description" content="Confidential peer support groups for vets.">'
+    b'<meta property="og:site_name" content="Veterinary Peer Support">'
+    b'<script type="application/ld+json">{"@type": "NGO", "name": "Veterinary Peer Support"}'
+    b"</script></head><body><div id=root></div></body></html>"
+)
+LINK = [{"url": "http://vetpeers.test/", "text": "Vets", "domain": "vetpeers.test"}]
+
+
+def spider() -> DirectorySpider:
+    made = DirectorySpider(targets=[])
+    made.fixed_now = "2026-11-01T03:00:00+00:00"
+    return made
+
+
+def test_a_site_linked_from_several_pages_is_fetched_once_and_names_them_all() -> None:
+    s = spider()
+    budget = {"sites": 10}
+    (request,) = s._candidate_requests("org", LINK, "http://org.test/", budget)
+    assert isinstance(request, Request) and budget == {"sites": 9}
+    # Another page links to it before its page arrives: noted, nothing more fetched.
+    assert list(s._candidate_requests("org", LINK, "http://org.test/partners", budget)) == []
+    (item,) = s.parse_candidate(HtmlResponse(request.url, body=PEER, request=request))
+    facts = item["facts"]
+    assert facts["linked_from"] == ["http://org.test/", "http://org.test/partners"]
+    assert facts["site_name"] == "Veterinary Peer Support"
+    assert facts["description"] == "Confidential peer support groups for vets."
+    assert facts["page_types"] == ["ngo"]
+    assert item["role"] == "candidate" and "text" in facts
+    # A page that links to it after its page arrived: a copy naming that page, no text.
+    (copy,) = s._candidate_requests("org", LINK, "http://org.test/links", budget)
+    assert copy["facts"]["linked_from"] == ["http://org.test/links"]
+    assert "text" not in copy["facts"] and copy["url"] == item["url"]
+    # The same page again, or the budget: nothing.
+    assert list(s._candidate_requests("org", LINK, "http://org.test/links", budget)) == []
+    assert budget == {"sites": 9}
+
+
+def test_another_organisation_fetches_the_site_for_itself() -> None:
+    s = spider()
+    assert len(list(s._candidate_requests("a", LINK, "http://a.test/", {"sites": 1}))) == 1
+    assert len(list(s._candidate_requests("b", LINK, "http://b.test/", {"sites": 1}))) == 1
+    assert list(s._candidate_requests("c", LINK, "http://c.test/", {"sites": 0})) == []
+
+
+def test_robots_txt_is_read_for_our_product_token() -> None:
+    from monitor.crawl import build_settings
+
+    settings = build_settings()
+    DirectorySpider.update_settings(settings)
+    assert settings.get("ROBOTSTXT_USER_AGENT") == "freshness"
+    chosen = build_settings({"ROBOTSTXT_USER_AGENT": "mybot"}, {})
+    chosen_cmdline = build_settings({}, {"ROBOTSTXT_USER_AGENT": "otherbot"})
+    for given, expected in ((chosen, "mybot"), (chosen_cmdline, "otherbot")):
+        DirectorySpider.update_settings(given)
+        assert given.get("ROBOTSTXT_USER_AGENT") == expected
