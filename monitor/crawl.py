@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
@@ -187,15 +188,22 @@ class RecordObservationsPipeline:
         self.store.close()
 
 
+ProgressCallback = Callable[[int, int, str], None]
+
+
 def run_crawl(
     settings: Settings,
     *,
     targets: Sequence[Mapping[str, Any]] | None = None,
     record: bool = True,
+    collect: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Run the directory spider in this process. Returns the items and the crawl's stats.
+    """Run the directory spider in this process. Returns the items (with ``collect``) and the
+    crawl's stats.
 
     With ``record=False`` nothing is written anywhere (an ad-hoc ``freshness check URL``).
+    ``progress(done, total, host)`` is called as organisations finish.
     """
     from spiders.directory import DirectorySpider
 
@@ -203,19 +211,108 @@ def run_crawl(
         settings = settings.copy()
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     items: list[dict[str, Any]] = []
+    remaining: dict[str, int] = {}
+    for target in targets or []:
+        if target.get("org_id"):
+            remaining[target["org_id"]] = remaining.get(target["org_id"], 0) + 1
+    total = len(remaining)
+    done = 0
 
-    def collect(item: dict[str, Any], **_: Any) -> None:
-        items.append(item)
+    def on_item(item: dict[str, Any], **_: Any) -> None:
+        nonlocal done
+        if collect:
+            items.append(item)
+        org_id = item.get("org_id")
+        if progress is None or item.get("role") in ("candidate", "canary") or not org_id:
+            return
+        if org_id in remaining:
+            remaining[org_id] -= 1
+            if remaining[org_id] == 0:
+                del remaining[org_id]
+                done += 1
+        progress(done, total, urlsplit(item.get("url") or "").hostname or "")
 
     process = CrawlerProcess(settings)
     if logging.getLevelName(settings.get("LOG_LEVEL")) >= logging.WARNING:
         # An unreachable robots.txt is logged with a traceback; for us it is an observation.
         logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
     crawler = process.create_crawler(DirectorySpider)
-    # The signal manager keeps weak references: `collect` lives until this function returns.
-    crawler.signals.connect(collect, signal=signals.item_scraped)
+    # The signal manager keeps weak references: `on_item` lives until this function returns.
+    crawler.signals.connect(on_item, signal=signals.item_scraped)
+    if progress is not None:
+        progress(0, total, "")
     kwargs = {"targets": [dict(t) for t in targets]} if targets is not None else {}
     process.crawl(crawler, **kwargs)
     process.start()
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
     return items, stats
+
+
+class WorkerPipeline:
+    """A distributed worker's recorder: observations go to the shared store under the
+    coordinator's run; an organisation is reported done to Redis only after its observations
+    are committed, so a worker killed at any moment loses nothing the coordinator counts on.
+
+    Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE`` and ``REDIS_URL``.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        from monitor.distributed import redis_client
+
+        self.settings = crawler.settings
+        self.batch_size = max(1, self.settings.getint("FRESHNESS_BATCH_SIZE"))
+        self.redis = redis_client(self.settings.get("REDIS_URL"))
+        self.buffer: list[Observation] = []
+        self.store: Store | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> WorkerPipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.store = open_store(self.settings)
+
+    def process_item(self, item: Any) -> Any:
+        from monitor.distributed import mark_done
+
+        if "org_done" in item:
+            self.flush()
+            mark_done(self.redis, item["run_id"], item["org_done"])
+            return item
+        observation = item_to_observation(item)
+        observation.run_id = item.get("run_id")
+        if item.get("role") != "candidate":
+            observation.category = classify(observation).category
+        self.buffer.append(observation)
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.buffer or self.store is None:
+            return
+        with self.store.transaction() as repo:
+            repo.record_observations(self.buffer)
+        self.buffer = []
+
+    def close_spider(self) -> None:
+        self.flush()
+        if self.store is not None:
+            self.store.close()
+
+
+def run_worker(settings: Settings, redis_url: str, *, idle: int) -> dict[str, Any]:
+    """Process queued organisations until the queue stays empty for ``idle`` seconds."""
+    from spiders.worker import WorkerSpider
+
+    settings = settings.copy()
+    settings.set("REDIS_URL", redis_url, priority="cmdline")
+    settings.set("MAX_IDLE_TIME_BEFORE_CLOSE", idle, priority="cmdline")
+    settings.set("ITEM_PIPELINES", {"monitor.crawl.WorkerPipeline": 300}, priority="cmdline")
+    process = CrawlerProcess(settings)
+    if logging.getLevelName(settings.get("LOG_LEVEL")) >= logging.WARNING:
+        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+    crawler = process.create_crawler(WorkerSpider)
+    process.crawl(crawler)
+    process.start()
+    return dict(crawler.stats.get_stats()) if crawler.stats else {}

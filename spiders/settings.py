@@ -35,9 +35,15 @@ FRESHNESS_BATCH_SIZE = 100  # observations per committed write
 FRESHNESS_DISCOVERY = True  # look for new peer-support organisations linked from listed ones
 FRESHNESS_DISCOVERY_PAGES = 3  # links/partners/resources pages per homepage
 FRESHNESS_DISCOVERY_SITES = 10  # outbound sites per organisation and run
+FRESHNESS_REDIS_LEASE = 600  # seconds a worker may hold an organisation before it is re-queued
+FRESHNESS_REDIS_TIMEOUT = 6 * 3600  # a distributed run gives up waiting for workers after this
+FRESHNESS_WORKER_IDLE = 30  # a worker exits after the queue has been empty this many seconds
 
 # -- Politeness --------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
+# robots.txt groups are matched against our product token. Without this Scrapy would use
+# USER_AGENT ("Scrapy/..."): our User-Agent header is only added further down the chain.
+ROBOTSTXT_USER_AGENT = "freshness"
 # Many hosts, few pages each: high global concurrency, low per-host concurrency.
 CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 2

@@ -154,3 +154,32 @@ class DecisionRow(Base):
     by: Mapped[str] = mapped_column(String(200))
     at: Mapped[dt.datetime]
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxRow(Base):
+    """A digest for one notification target, kept until the target has it.
+
+    The target is stored as ``target_key`` (a slow salted hash of its Apprise URL) and its
+    masked URL, never the URL itself, which holds passwords and tokens; delivery finds the URL
+    again among the configured targets. ``payload`` holds what to render: the finding ids
+    routed to this target, the runs covered, and whether it is a heartbeat.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("run_id", "target_key", name="uq_outbox_run_target"),
+        Index("ix_outbox_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    target_key: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(Text)  # masked, for people to read
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    generated_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    last_attempt_at: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -19,6 +20,7 @@ from storage.models import (
     ListedLinkRow,
     ObservationRow,
     OrganisationRow,
+    OutboxRow,
     RunRow,
 )
 from storage.records import (
@@ -435,6 +437,179 @@ class Repository:
         )
         return [{"action": r.action, "by": r.by, "at": r.at, "reason": r.reason} for r in rows]
 
+    # -- runs, for digests ---------------------------------------------------------------------
+
+    def run(self, run_id: int) -> Run:
+        row = self.session.get(RunRow, run_id)
+        if row is None:
+            raise NotFound(f"no run with id {run_id}; `freshness run` prints the id of each run")
+        return _row_to_run(row)
+
+    def latest_run(self, statuses: Sequence[str] = ("completed",)) -> Run | None:
+        row = self.session.scalars(
+            select(RunRow)
+            .where(RunRow.status.in_(list(statuses)))
+            .order_by(RunRow.id.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else _row_to_run(row)
+
+    def undigested_runs(self) -> list[Run]:
+        """Finished runs whose digest has not been queued yet, oldest first.
+
+        Only runs after the last digested one count. When no run was ever digested, only the
+        newest finished run does, so turning notifications on does not replay old runs.
+        """
+        rows = self.session.scalars(
+            select(RunRow).where(RunRow.status != "running").order_by(RunRow.id.desc())
+        )
+        pending: list[RunRow] = []
+        for row in rows:
+            if (row.summary or {}).get(DIGEST_KEY):
+                break
+            pending.append(row)
+        else:
+            pending = pending[:1]
+        return [_row_to_run(r) for r in reversed(pending)]
+
+    def mark_runs_digested(self, run_ids: Iterable[int], now: dt.datetime, targets: int) -> None:
+        """Note in each run's summary that its digest was queued (for ``targets`` targets)."""
+        for run_id in run_ids:
+            row = self.session.get(RunRow, run_id)
+            if row is None:
+                raise NotFound(f"no run with id {run_id}")
+            stamp = {"queued_at": now.isoformat(), "targets": targets}
+            row.summary = {**(row.summary or {}), DIGEST_KEY: stamp}
+        self.session.flush()
+
+    # -- the outbox: digests per notification target -------------------------------------------
+
+    def queue_digest(
+        self,
+        *,
+        run_id: int,
+        target_key: str,
+        target: str,
+        payload: dict[str, Any],
+        generated_at: dt.datetime,
+        now: dt.datetime,
+    ) -> int | None:
+        """Add a digest for one target; None when that target already has one for this run."""
+        exists = self.session.scalar(
+            select(OutboxRow.id).where(
+                OutboxRow.run_id == run_id, OutboxRow.target_key == target_key
+            )
+        )
+        if exists is not None:
+            return None
+        row = OutboxRow(
+            run_id=run_id,
+            target_key=target_key,
+            target=target,
+            payload=payload,
+            generated_at=generated_at,
+            status="pending",
+            attempts=0,
+            created_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def outbox(self, statuses: Sequence[str] | None = None) -> list[OutboxEntry]:
+        """Outbox entries, oldest first."""
+        query = select(OutboxRow).order_by(OutboxRow.id)
+        if statuses is not None:
+            query = query.where(OutboxRow.status.in_(list(statuses)))
+        return [_row_to_outbox(r) for r in self.session.scalars(query)]
+
+    def claim_outbox(self, entry_id: int, now: dt.datetime, *, stale_before: dt.datetime) -> bool:
+        """Mark an entry as being sent, unless it is sent or another process is sending it.
+
+        One UPDATE with the condition in its WHERE clause, so two processes cannot both win.
+        A claim older than ``stale_before`` belongs to a process that died, and is taken over.
+        """
+        result = self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id == entry_id,
+                or_(
+                    OutboxRow.status.in_(["pending", "failed"]),
+                    and_(OutboxRow.status == "sending", OutboxRow.last_attempt_at < stale_before),
+                ),
+            )
+            .values(status="sending", attempts=OutboxRow.attempts + 1, last_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def finish_outbox(
+        self, entry_id: int, now: dt.datetime, *, sent: bool, error: str | None = None
+    ) -> None:
+        row = self.session.get(OutboxRow, entry_id)
+        if row is None:
+            raise NotFound(f"no outbox entry with id {entry_id}")
+        if sent:
+            row.status, row.sent_at, row.last_error = "sent", now, None
+        else:
+            row.status, row.last_error = "failed", error
+
+    def rekey_outbox(self, entry_id: int, target_key: str, target: str) -> bool:
+        """Point an unsent entry at a target whose URL changed (a new password, say).
+
+        False, and nothing changed, when that target already has a digest for the same run.
+        """
+        row = self.session.get(OutboxRow, entry_id)
+        if row is None or row.status == "sent":
+            return False
+        taken = self.session.scalar(
+            select(OutboxRow.id).where(
+                OutboxRow.run_id == row.run_id, OutboxRow.target_key == target_key
+            )
+        )
+        if taken is not None:
+            return False
+        row.target_key, row.target = target_key, target
+        self.session.flush()
+        return True
+
+    # -- findings, for digests and decisions ---------------------------------------------------
+
+    def findings_changed_since(self, since: dt.datetime) -> tuple[list[Finding], list[Finding]]:
+        """(findings first seen since ``since``, findings resolved since ``since``)."""
+        opened = self.session.scalars(
+            select(FindingRow).where(FindingRow.first_seen >= since).order_by(FindingRow.id)
+        )
+        resolved = self.session.scalars(
+            select(FindingRow)
+            .where(FindingRow.status == "resolved", FindingRow.resolved_at >= since)
+            .order_by(FindingRow.id)
+        )
+        return [_row_to_finding(r) for r in opened], [_row_to_finding(r) for r in resolved]
+
+    def accepted_findings(self, *, include_applied: bool = False) -> list[Finding]:
+        """Accepted findings, oldest first; by default only those not yet in the directory."""
+        rows = self.session.scalars(
+            select(FindingRow).where(FindingRow.status == "accepted").order_by(FindingRow.id)
+        )
+        found = [_row_to_finding(r) for r in rows]
+        if include_applied:
+            return found
+        return [f for f in found if not f.details.get(APPLIED_KEY)]
+
+    def mark_finding_applied(
+        self, finding_id: int, *, at: dt.datetime, by: str, reason: str | None = None
+    ) -> None:
+        """Note that the directory now says what an accepted finding says, and log it."""
+        row = self.session.get(FindingRow, finding_id)
+        if row is None:
+            raise NotFound(f"no finding with id {finding_id}")
+        row.details = {**(row.details or {}), APPLIED_KEY: at.isoformat()}
+        self.session.add(
+            DecisionRow(finding_id=finding_id, action="applied", by=by, at=at, reason=reason)
+        )
+        self.session.flush()
+
 
 # -- row <-> record ------------------------------------------------------------------------------
 
@@ -529,3 +704,50 @@ def _row_to_finding(row: FindingRow) -> Finding:
         resolved_at=row.resolved_at,
         snoozed_until=row.snoozed_until,
     )
+
+
+# -- the outbox and digests ----------------------------------------------------------------------
+
+# The key in a run's summary that says its digest was queued.
+DIGEST_KEY = "digest"
+# The key in an accepted finding's details that says the directory now carries it.
+APPLIED_KEY = "applied_at"
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A digest for one target. ``target`` is the masked URL; the real one is never stored."""
+
+    id: int
+    run_id: int
+    target_key: str
+    target: str
+    payload: dict[str, Any]
+    generated_at: dt.datetime
+    status: str  # pending | sending | sent | failed
+    attempts: int
+    last_error: str | None
+    created_at: dt.datetime
+    last_attempt_at: dt.datetime | None
+    sent_at: dt.datetime | None
+
+
+def _row_to_outbox(row: OutboxRow) -> OutboxEntry:
+    return OutboxEntry(
+        id=row.id,
+        run_id=row.run_id,
+        target_key=row.target_key,
+        target=row.target,
+        payload=dict(row.payload or {}),
+        generated_at=row.generated_at,
+        status=row.status,
+        attempts=row.attempts or 0,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        last_attempt_at=row.last_attempt_at,
+        sent_at=row.sent_at,
+    )
+
+
+def _row_to_run(row: RunRow) -> Run:
+    return Run(row.id, row.started_at, row.finished_at, row.status, dict(row.summary or {}))

@@ -147,3 +147,61 @@ def run_freshness(
 def freshness(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the real `freshness` command in tmp_path."""
     return functools.partial(run_freshness, tmp_path)
+
+
+class RedisServer:
+    """A throwaway redis-server on loopback, without persistence."""
+
+    def __init__(self) -> None:
+        exe = shutil.which("redis-server")
+        if exe is None:
+            raise RuntimeError(
+                "redis-server is not installed; run `bash scripts/install-test-servers`"
+            )
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [
+                exe,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        try:
+            for _ in range(100):  # redis-server needs a moment to listen
+                try:
+                    client.ping()
+                    break
+                except redis.ConnectionError:
+                    self.process.wait(timeout=0.05) if self.process.poll() is not None else None
+                    import time
+
+                    time.sleep(0.05)
+            else:
+                raise RuntimeError("redis-server did not start")
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -138,8 +138,9 @@ def test_revisit_sends_conditional_requests(world: SimWeb, module_freshness, tmp
     conditional = [
         r for r in world.requests if r.host == "healthy.test" and "if-none-match" in r.headers
     ]
-    assert {r.path for r in conditional} == {"/", "/groups"}
-    assert world.bytes_sent["healthy.test"] < first["healthy.test"] / 2
+    # Groups pages are always fetched in full: their group lists are compared every run.
+    assert {r.path for r in conditional} == {"/"}
+    assert world.bytes_sent["healthy.test"] < first["healthy.test"]
     assert monitor.findings() == []
 
 

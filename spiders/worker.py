@@ -1,0 +1,116 @@
+"""The distributed worker spider: the directory spider fed from a Redis queue by scrapy-redis.
+
+The coordinator (``freshness run --redis URL``) pushes one JSON message per due organisation::
+
+    {"run_id": 7, "org_id": "nursegroups", "targets": [{...target as for the directory spider...}]}
+
+Each worker (``freshness worker --redis URL``) pops messages when idle, crawls the
+organisation's URLs exactly as a single-process run does, and closes itself once the queue has
+stayed empty for ``MAX_IDLE_TIME_BEFORE_CLOSE`` seconds, so workers suit cron and batch
+schedulers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy import Request
+from scrapy_redis.spiders import RedisMixin
+
+from spiders.directory import DirectorySpider
+
+QUEUE_KEY = "freshness:queue"
+
+
+def taken_key(run_id: int) -> str:
+    return f"freshness:run:{run_id}:taken"
+
+
+def done_key(run_id: int) -> str:
+    return f"freshness:run:{run_id}:done"
+
+
+class WorkerSpider(RedisMixin, DirectorySpider):
+    name = "directory-worker"
+    redis_key = QUEUE_KEY
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(targets=[], **kwargs)
+        self.outstanding: dict[str | None, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WorkerSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.setup_redis(crawler)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        for request in self.next_requests():
+            yield request
+
+    def make_request_from_data(self, data: bytes | str) -> Iterator[Request]:
+        """One organisation's targets; its lease starts now."""
+        try:
+            message = json.loads(data)
+            run_id, org_id, targets = message["run_id"], message["org_id"], message["targets"]
+        except (ValueError, KeyError, TypeError):
+            self.logger.warning("ignoring a malformed queue message: %r", data[:200])
+            return
+        self.server.hset(taken_key(run_id), org_id, str(time.time()))
+        self.outstanding[org_id] = self.outstanding.get(org_id, 0) + len(targets)
+        for target in targets:
+            target = {**target, "run_id": run_id, "org_total": len(targets)}
+            yield self._request(target["url"], target, chain=[], conditional=True)
+
+    def _item(self, target: dict[str, Any], meta: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        item = super()._item(target, meta, **kwargs)
+        item["run_id"] = target.get("run_id")
+        item["org_total"] = target.get("org_total")
+        return item
+
+
+def _org_of(meta: dict[str, Any]) -> tuple[str | None, int | None]:
+    target = meta.get("target") or (meta.get("item") or {})
+    org_id = target.get("org_id") or meta.get("org_id")
+    run_id = target.get("run_id") or meta.get("run_id")
+    return org_id, run_id
+
+
+def _tracking(method_name: str) -> Any:
+    """Wrap a DirectorySpider callback so the worker knows when an organisation is finished."""
+
+    def wrapper(self: WorkerSpider, response_or_failure: Any) -> Iterator[Any]:
+        request = getattr(response_or_failure, "request", None)
+        meta = request.meta if request is not None else {}
+        org_id, run_id = _org_of(meta)
+        base = getattr(DirectorySpider, method_name)
+        for result in base(self, response_or_failure) or ():
+            if isinstance(result, dict) and result.get("run_id") is None:
+                result["run_id"] = run_id
+            if isinstance(result, Request):
+                result.meta.setdefault("run_id", run_id)
+                self.outstanding[org_id] = self.outstanding.get(org_id, 0) + 1
+            yield result
+        self.outstanding[org_id] = self.outstanding.get(org_id, 1) - 1
+        if self.outstanding[org_id] <= 0:
+            self.outstanding.pop(org_id, None)
+            # Last in this organisation's output: the pipeline commits, then tells Redis.
+            yield {"org_done": org_id, "run_id": run_id}
+
+    wrapper.__name__ = method_name
+    return wrapper
+
+
+for _name in (
+    "parse_listed",
+    "listed_failed",
+    "parse_probe",
+    "probe_failed",
+    "parse_discovery_page",
+    "parse_candidate",
+    "discovery_failed",
+):
+    setattr(WorkerSpider, _name, _tracking(_name))

@@ -1,0 +1,125 @@
+"""Distributed runs on scrapy-redis: a coordinator and two workers, a real redis-server and a
+real PostgreSQL store, over about 200 simulated organisations."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import freshness_executable, run_freshness
+from tests.crawling import T0, Monitor
+from tests.simweb import SimWeb
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+N = 200
+ONE_RUN = {"FRESHNESS_DEAD_AFTER_FAILURES": "1", "FRESHNESS_DEAD_AFTER_HOURS": "0"}
+
+
+def scenarios() -> dict:
+    web: dict = {}
+    for i in range(N):
+        host = f"org{i:03d}.test"
+        page = (
+            f"<html><head><title>Org {i} Peer Support</title></head><body><h1>Org {i}</h1>"
+            "<p>Confidential peer support groups for nurses.</p></body></html>"
+        )
+        if i % 10 == 3:
+            web[host] = {"pages": {"/": {"status": 404, "body": "no"}}, "defaults": {"delay": 0.2}}
+        elif i % 10 == 7:
+            web[host] = {"catch_all": {"redirect": f"{{url:new{i:03d}.test/}}"}}
+            web[f"new{i:03d}.test"] = {"pages": {"/": page}}
+        else:
+            web[host] = {"pages": {"/": page}, "defaults": {"delay": 0.2}}
+    return web
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[SimWeb]:
+    with SimWeb(scenarios()) as web:
+        yield web
+
+
+def make_monitor(world: SimWeb, postgres, tmp_path: Path) -> Monitor:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    monitor = Monitor(
+        world,
+        lambda *a, **kw: run_freshness(tmp_path, *a, **kw),
+        tmp_path,
+        db_url=postgres.create_database(),
+    )
+    monitor.load([(f"org{i:03d}", f"org{i:03d}.test", None) for i in range(N)])
+    return monitor
+
+
+def start(monitor: Monitor, *args: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FRESHNESS_", "http"))}
+    return subprocess.Popen(
+        [*freshness_executable(), "--db", monitor.db, *args],
+        cwd=monitor.tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def comparable(findings: list[dict]) -> set[tuple]:
+    return {(f["org"], f["kind"], f["url"], f.get("reason"), f.get("new_url")) for f in findings}
+
+
+def run_distributed(
+    monitor: Monitor, redis_url: str, *, kill_one: bool = False, lease: str = "600"
+) -> tuple[subprocess.Popen, list[subprocess.Popen]]:
+    settings = monitor.settings(T0, {**ONE_RUN, "FRESHNESS_REDIS_LEASE": lease})
+    coordinator = start(monitor, "run", "--redis", redis_url, *settings)
+    workers = [
+        start(monitor, "worker", "--redis", redis_url, "--idle", "4", *settings) for _ in range(2)
+    ]
+    if kill_one:
+        # let the first worker take and finish some organisations, then kill it outright
+        assert monitor.web.wait_for(20, path="/", method="GET", timeout=60)
+        workers[0].send_signal(signal.SIGKILL)
+    out, err = coordinator.communicate(timeout=300)
+    assert coordinator.returncode == 0, err[-3000:]
+    for worker in workers:
+        worker.communicate(timeout=120)
+    return coordinator, workers
+
+
+def test_two_workers_fetch_each_organisation_once_and_agree_with_one_process(
+    world: SimWeb, postgres, redis_server, tmp_path: Path
+) -> None:
+    single = make_monitor(world, postgres, tmp_path / "single")
+    single.run(T0, extra=ONE_RUN)
+    expected = comparable(single.findings())
+    assert len({f[1] for f in expected}) == 2  # dead links and moves, a real mix
+
+    distributed = make_monitor(world, postgres, tmp_path / "distributed")
+    world.clear_requests()
+    _, workers = run_distributed(distributed, redis_server.url)
+    assert all(w.returncode == 0 for w in workers)  # idle workers exit by themselves
+    for i in range(N):
+        assert world.count(f"org{i:03d}.test", "/", "GET") == 1, i
+    (run,) = distributed.runs()
+    assert run["status"] == "completed" and run["organisations"] == N
+    assert comparable(distributed.findings()) == expected
+
+
+def test_killing_a_worker_mid_run_still_completes_the_run(
+    world: SimWeb, postgres, redis_server, tmp_path: Path
+) -> None:
+    monitor = make_monitor(world, postgres, tmp_path)
+    started = time.monotonic()
+    run_distributed(monitor, redis_server.url, kill_one=True, lease="5")
+    (run,) = monitor.runs()
+    assert run["status"] == "completed"
+    assert run["organisations"] == N
+    assert time.monotonic() - started < 240
+    assert len({f["org"] for f in monitor.findings() if f["kind"] == "dead_link"}) == N // 10

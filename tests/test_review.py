@@ -1,0 +1,556 @@
+"""The review loop: decisions, writing accepted changes back, and keeping them from coming back.
+
+Pure planning on records; the real CLI (in process) over a real store; and end to end, real
+crawls of the simulated web where a dismissed move stays quiet until its evidence changes and
+accepted changes, exported and imported, do not come back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import getpass
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from monitor.directory import dump_directory, load_directory
+from monitor.review import plan_changes, settled, update_yaml
+from storage.db import Store
+from storage.records import DirectoryEntry, Finding
+from tests.crawling import T0, Monitor
+
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
+
+ECF = DirectoryEntry(
+    id="ecf",
+    name="Entertainment Community Fund",
+    url="https://entertainmentcommunity.test/",
+    aliases=("The Actors Fund",),
+    groups_url="https://entertainmentcommunity.test/support-groups",
+    group_selector="ul.groups > li",
+    groups=("Finding Hope", "The Anxiety Toolbox"),
+    links=("https://entertainmentcommunity.test/contact",),
+    check_every="12h",
+)
+NURSES = DirectoryEntry(id="nurses", name="Nurse Circle", url="https://nurses.test/")
+
+
+def finding(id_: int, org: str, kind: str, url: str | None = None, **details: object) -> Finding:
+    return Finding(
+        id=id_,
+        org_id=org,
+        kind=kind,
+        url=url,
+        summary=f"{org} {kind}",
+        first_seen=NOW,
+        last_seen=NOW,
+        status="accepted",
+        details=dict(details),
+    )
+
+
+# Every kind of finding, accepted, and what it does to the directory.
+EVERY_KIND = [
+    finding(1, "ecf", "rename", ECF.url, old_name=ECF.name, new_name="ECF Together"),
+    finding(
+        2,
+        "nurses",
+        "moved",
+        NURSES.url,
+        old_url=NURSES.url,
+        new_url="https://www.nursecircle.test/home",
+    ),
+    finding(3, "ecf", "new_group", ECF.groups_url, group="Night Shift Circle"),
+    finding(4, "ecf", "removed_group", ECF.groups_url, group="the anxiety toolbox (Mondays 7pm)"),
+    finding(5, "ecf", "new_organisation", "https://peers.test/", name="Peer Net"),
+    finding(6, "ecf", "dead_link", "https://entertainmentcommunity.test/contact", role="link"),
+    finding(7, "nurses", "dead_link", NURSES.url, failing_since="2026-11-20T03:00:00+00:00"),
+    finding(8, "nurses", "unverifiable", NURSES.url, reason="blocked"),
+]
+
+
+# -- planning: pure -----------------------------------------------------------------------------
+
+
+def test_every_kind_changes_the_directory_as_documented() -> None:
+    plan = plan_changes([ECF, NURSES], EVERY_KIND, today=TODAY)
+    ecf, nurses, peer = plan.entries
+    assert ecf.name == "ECF Together"
+    assert ecf.aliases == ("The Actors Fund", "Entertainment Community Fund")
+    assert ecf.groups == ("Finding Hope", "Night Shift Circle")
+    assert ecf.links == ()  # the dead extra link is taken out, and said so
+    assert ecf.status is None  # ...but the organisation is not marked dead
+    # The move came first (finding 2); the dead link (7) is about the old homepage, so it no
+    # longer matches anything and changes nothing.
+    assert nurses.url == "https://www.nursecircle.test/home"
+    assert nurses.status is None
+    assert peer == DirectoryEntry(id="peer-net", name="Peer Net", url="https://peers.test/")
+    assert [c.finding_id for c in plan.changes] == [1, 2, 3, 4, 5, 6]
+    assert "links: dropped the dead link https://entertainmentcommunity.test/contact" in str(
+        plan.changes[-1]
+    )
+    assert plan.skipped == ()
+
+
+def test_a_dead_homepage_marks_the_entry_with_the_day_it_first_failed() -> None:
+    dead = finding(7, "nurses", "dead_link", NURSES.url, failing_since="2026-11-20T03:00:00Z")
+    [entry] = plan_changes([NURSES], [dead], today=TODAY).entries
+    assert (entry.status, entry.dead_since, entry.url) == (
+        "dead",
+        dt.date(2026, 11, 20),
+        NURSES.url,
+    )
+    undated = dataclasses.replace(dead, details={})
+    [entry] = plan_changes([NURSES], [undated], today=TODAY).entries
+    assert entry.dead_since == TODAY
+
+
+def test_a_dead_groups_page_goes_with_its_selector() -> None:
+    dead = finding(9, "ecf", "dead_link", ECF.groups_url, role="groups")
+    plan = plan_changes([ECF], [dead], today=TODAY)
+    [entry] = plan.entries
+    assert entry.groups_url is None and entry.group_selector is None
+    assert entry.groups == ECF.groups and entry.url == ECF.url
+    assert "and its group_selector" in plan.changes[0].text
+
+
+def test_applying_is_idempotent_and_settles() -> None:
+    once = plan_changes([ECF, NURSES], EVERY_KIND, today=TODAY)
+    twice = plan_changes(once.entries, EVERY_KIND, today=TODAY)
+    assert twice.entries == once.entries and twice.changes == ()
+    assert settled(once.entries, EVERY_KIND, today=TODAY) == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert settled([ECF, NURSES], EVERY_KIND, today=TODAY) == []
+
+
+def test_a_later_decision_wins_and_settles_only_when_the_directory_agrees() -> None:
+    removed = finding(10, "ecf", "removed_group", None, group="Finding Hope")
+    added_back = finding(11, "ecf", "new_group", None, group="Finding Hope")
+    plan = plan_changes([ECF], [added_back, removed], today=TODAY)
+    assert plan.entries[0].groups == ("The Anxiety Toolbox", "Finding Hope")
+    # The directory lists the group: both decisions together leave it as it is.
+    assert settled([ECF], [removed, added_back], today=TODAY) == [10, 11]
+    assert settled([ECF], [removed], today=TODAY) == []
+
+
+def test_conflicts_are_skipped_with_a_reason() -> None:
+    onto_another = finding(
+        12, "nurses", "moved", NURSES.url, old_url=NURSES.url, new_url=ECF.url + "#x"
+    )
+    missing = finding(13, "nobody", "rename", None, new_name="X")
+    nameless = finding(14, "ecf", "rename", None, new_name="   ")
+    plan = plan_changes([ECF, NURSES], [onto_another, missing, nameless], today=TODAY)
+    assert plan.entries == (ECF, NURSES)
+    reasons = [s.reason for s in plan.skipped]
+    assert "is already the homepage of 'ecf'" in reasons[0]
+    assert reasons[1:] == [
+        "organisation 'nobody' is not in the directory",
+        "the finding has no usable new name",
+    ]
+
+
+def test_new_organisations_get_unique_valid_ids() -> None:
+    taken = DirectoryEntry(id="peer-net", name="Peer Net", url="https://old-peers.test/")
+    plan = plan_changes(
+        [taken],
+        [
+            finding(1, "peer-net", "new_organisation", "https://peers.test/", name="Peer Net"),
+            finding(2, "peer-net", "new_organisation", "https://xn--80a.test/", name="Сеть"),
+            finding(3, "peer-net", "new_organisation", "https://old-peers.test", name="Dup"),
+        ],
+        today=TODAY,
+    )
+    assert [e.id for e in plan.entries] == ["peer-net", "peer-net-2", "xn-80a-test"]
+    assert len(plan.changes) == 2  # the third is listed already
+
+
+HOSTILE = [
+    "Nurses <script>alert(1)</script>",
+    "Line\nbreak\x1b[31m red",
+    "'; DROP TABLE organisations; --",
+    "$(touch /tmp/freshness-pwned) `id`",
+    "- [a, b]: {c: d} # not a comment",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_scraped_values_round_trip_as_plain_text(value: str) -> None:
+    plan = plan_changes(
+        [ECF],
+        [
+            finding(1, "ecf", "rename", None, new_name=value),
+            finding(2, "ecf", "new_group", None, group=value),
+            finding(3, "ecf", "new_organisation", "https://peers.test/", name=value),
+        ],
+        today=TODAY,
+    )
+    assert len(plan.changes) == 3
+    reloaded = load_directory("x.yaml", text=dump_directory(plan.entries))
+    assert reloaded == list(plan.entries)
+    assert all("\n" not in e.name and "\x1b" not in e.name for e in reloaded)
+
+
+# -- the curator's own YAML file ----------------------------------------------------------------
+
+CURATED = """\
+# Our directory. Keep ids stable!
+organisations:
+  - id: ecf
+    name: Entertainment Community Fund   # since 2023
+    aliases: [The Actors Fund]
+    url: https://entertainmentcommunity.test/
+    groups_url: https://entertainmentcommunity.test/support-groups
+    group_selector: "ul.groups > li"
+    groups:
+      - Finding Hope            # weekly
+      - The Anxiety Toolbox
+    links:
+      - https://entertainmentcommunity.test/contact
+
+  # No id: made from the name.
+  - name: Nurse Circle
+    url: https://nurses.test/   # unconfirmed
+    profession: Nursing
+
+  - id: vets
+    name: Vet Minds
+    url: https://vets.test/
+# end of file
+"""
+
+
+def test_update_yaml_keeps_comments_order_and_layout() -> None:
+    findings = [
+        finding(1, "ecf", "rename", None, new_name="ECF Together"),
+        finding(3, "ecf", "new_group", None, group="Night Shift Circle"),
+        finding(4, "ecf", "removed_group", None, group="The Anxiety Toolbox"),
+        finding(5, "vets", "new_organisation", "https://peers.test/", name="Peer Net"),
+        finding(6, "nurse-circle", "rename", None, new_name="Nurses Together"),
+        finding(7, "vets", "dead_link", "https://vets.test/", failing_since="2026-11-20"),
+    ]
+    updated, plan = update_yaml(CURATED, findings, today=TODAY, source="dir.yaml")
+    assert len(plan.changes) == 6
+    assert (
+        updated
+        == """\
+# Our directory. Keep ids stable!
+organisations:
+  - id: ecf
+    name: ECF Together                   # since 2023
+    aliases: [The Actors Fund, Entertainment Community Fund]
+    url: https://entertainmentcommunity.test/
+    groups_url: https://entertainmentcommunity.test/support-groups
+    group_selector: "ul.groups > li"
+    groups:
+      - Finding Hope            # weekly
+      - Night Shift Circle
+    links:
+      - https://entertainmentcommunity.test/contact
+
+  # No id: made from the name.
+  - id: nurse-circle
+    name: Nurses Together
+    aliases: [Nurse Circle]
+    url: https://nurses.test/   # unconfirmed
+    profession: Nursing
+
+  - id: vets
+    name: Vet Minds
+    url: https://vets.test/
+    status: dead
+    dead_since: 2026-11-20
+
+  - id: peer-net
+    name: Peer Net
+    url: https://peers.test/
+# end of file
+"""
+    )
+    assert load_directory("dir.yaml", text=updated) == list(plan.entries)
+    again, second = update_yaml(updated, findings, today=TODAY, source="dir.yaml")
+    assert again == updated and second.changes == ()
+
+
+def test_update_yaml_edits_a_copy_of_a_shared_list() -> None:
+    text = """\
+organisations:
+  - id: a
+    name: A
+    url: https://a.test/
+    groups: &shared [One, Two]
+  - id: b
+    name: B
+    url: https://b.test/
+    groups: *shared
+"""
+    updated, _ = update_yaml(text, [finding(1, "a", "new_group", None, group="Three")], today=TODAY)
+    a, b = load_directory("x.yaml", text=updated)
+    assert a.groups == ("One", "Two", "Three") and b.groups == ("One", "Two")
+
+
+# -- the CLI, in process, over a real store -----------------------------------------------------
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[tuple[CliRunner, str, Path]]:
+    """A store with ECF and Nurses imported from a curated file, and a runner."""
+    db = f"sqlite:///{tmp_path / 'freshness.db'}"
+    source = tmp_path / "directory.yaml"
+    source.write_text(dump_directory([ECF, NURSES]), encoding="utf-8")
+    runner = CliRunner()
+    ok(runner.invoke(cli, ["--db", db, "import", str(source)]))
+    yield runner, db, tmp_path
+
+
+def ok(result, code: int = 0):  # type: ignore[no-untyped-def]
+    assert result.exit_code == code, (result.output, result.exception)
+    return result
+
+
+def store_findings(db: str, findings: list[Finding]) -> list[int]:
+    store = Store(db)
+    try:
+        with store.transaction() as repo:
+            return [
+                repo.open_finding(
+                    dataclasses.replace(f, id=None, status="open"),
+                    subject=f"{f.kind}:{f.id}",
+                    run_id=None,
+                )[0].id
+                or 0
+                for f in findings
+            ]
+    finally:
+        store.close()
+
+
+def stored(db: str, finding_id: int) -> tuple[Finding, list[dict]]:
+    store = Store(db)
+    try:
+        with store.transaction() as repo:
+            return repo.finding(finding_id), repo.decisions(finding_id)
+    finally:
+        store.close()
+
+
+def test_accept_export_import_round_trip_for_every_kind(world) -> None:  # type: ignore[no-untyped-def]
+    runner, db, tmp = world
+    ids = store_findings(db, EVERY_KIND)
+    env = {"FRESHNESS_NOW": NOW.isoformat()}
+    ok(runner.invoke(cli, ["--db", db, "accept", *map(str, ids), "--by", "alice"], env=env))
+
+    exported = tmp / "exported.yaml"
+    result = ok(runner.invoke(cli, ["--db", db, "export", str(exported)], env=env))
+    assert result.stderr.count("applied: ") == 6
+    expected = plan_changes([ECF, NURSES], EVERY_KIND, today=TODAY).entries
+    assert load_directory(exported) == list(expected)
+
+    ok(runner.invoke(cli, ["--db", db, "import", str(exported)], env=env))
+    again = tmp / "again.yaml"
+    result = ok(runner.invoke(cli, ["--db", db, "export", str(again)], env=env))
+    assert "applied" not in result.stderr  # settled: the store's directory carries them all
+    assert again.read_text() == exported.read_text()
+    for finding_id in ids:
+        record, decisions = stored(db, finding_id)
+        assert record.status == "accepted" and record.details["applied_at"]
+        assert [d["action"] for d in decisions] == ["accepted", "applied"]
+        assert decisions[0]["by"] == "alice" and decisions[0]["at"] == NOW
+
+    # A later hand edit is not undone by the old decisions.
+    edited = dataclasses.replace(expected[0], groups=(*expected[0].groups, "The Anxiety Toolbox"))
+    again.write_text(dump_directory([edited, *expected[1:]]))
+    ok(runner.invoke(cli, ["--db", db, "import", str(again)], env=env))
+    result = ok(runner.invoke(cli, ["--db", db, "export"], env=env))
+    assert "The Anxiety Toolbox" in result.stdout and "applied" not in result.stderr
+
+
+def test_apply_updates_the_file_in_place_with_a_backup(world) -> None:  # type: ignore[no-untyped-def]
+    runner, db, tmp = world
+    curated = tmp / "curated.yaml"
+    curated.write_text(CURATED)
+    ok(runner.invoke(cli, ["--db", db, "import", str(curated)]))
+    ids = store_findings(
+        db,
+        [
+            finding(1, "ecf", "rename", None, new_name="ECF Together"),
+            finding(2, "nurse-circle", "new_group", None, group="Night Shift Circle"),
+        ],
+    )
+    env = {"FRESHNESS_NOW": NOW.isoformat()}
+    ok(runner.invoke(cli, ["--db", db, "accept", *map(str, ids)], env=env))
+    result = ok(runner.invoke(cli, ["--db", db, "apply", str(curated)], env=env))
+    backup = tmp / "curated.yaml.20261123-120000.bak"
+    assert backup.read_text() == CURATED
+    assert f"the previous version is in {backup}" in result.output
+    assert "name: Entertainment Community Fund → ECF Together" in result.output
+    text = curated.read_text()
+    assert "# Our directory. Keep ids stable!" in text and "# end of file" in text
+    assert "  # No id: made from the name.\n" in text and "# unconfirmed" in text
+    assert text.index("id: ecf") < text.index("name: Nurse Circle") < text.index("id: vets")
+    assert "groups: [Night Shift Circle]" in text
+
+    result = ok(runner.invoke(cli, ["--db", db, "apply", str(curated)], env=env))
+    assert "nothing to change" in result.output
+    assert sorted(p.name for p in tmp.glob("curated.yaml*")) == ["curated.yaml", backup.name]
+
+    csv = tmp / "dir.csv"
+    csv.write_text("id,name,url\na,A,https://a.test/\n")
+    result = ok(runner.invoke(cli, ["--db", db, "apply", str(csv)]), 1)
+    assert result.output.startswith("error: ") and result.output.count("\n") == 1
+
+
+def test_review_shows_open_findings_newest_first_and_filters(world) -> None:  # type: ignore[no-untyped-def]
+    runner, db, _ = world
+    hostile = dataclasses.replace(
+        EVERY_KIND[0],
+        summary="[bold red]pwned[/] \x1b[31mred\x1b[0m <script>x</script>",
+        details={"new_name": "[link=http://evil.test]click[/link]"},
+    )
+    ids = store_findings(db, [hostile, EVERY_KIND[2], EVERY_KIND[1]])
+    result = ok(runner.invoke(cli, ["--db", db, "review"]))
+    rows = [line for line in result.output.splitlines() if line.startswith("│")]
+    assert [row.split("│")[1].strip() for row in rows if row.split("│")[1].strip()] == [
+        str(i) for i in sorted(ids, reverse=True)
+    ]
+    assert "[bold red]pwned[/]" in result.output  # shown as text, not as markup
+    assert "\x1b" not in result.output
+    assert "name → [link=http://evil.test]click[/link]" in result.output.replace("│\n│", "")
+    only = ok(runner.invoke(cli, ["--db", db, "review", "--kind", "moved", "--org", "nurses"]))
+    assert "nurses" in only.output and "new_group" not in only.output
+    empty = ok(runner.invoke(cli, ["--db", db, "review", "--kind", "rename", "--org", "nurses"]))
+    assert empty.output == "nothing to review: no open findings\n"
+
+
+def test_decisions_are_logged_with_who_when_and_why(world) -> None:  # type: ignore[no-untyped-def]
+    runner, db, _ = world
+    [a, b] = store_findings(db, EVERY_KIND[:2])
+    env = {"FRESHNESS_NOW": NOW.isoformat()}
+    reason = "'); DROP TABLE findings; -- $(touch /tmp/freshness-pwned)"
+    by = "eve`id`; rm -rf /"
+    ok(runner.invoke(cli, ["--db", db, "dismiss", str(a), "--reason", reason, "--by", by], env=env))
+    ok(runner.invoke(cli, ["--db", db, "accept", str(b)], env=env))
+    record, [decision] = stored(db, a)
+    assert record.status == "dismissed"
+    assert decision == {"action": "dismissed", "by": by, "at": NOW, "reason": reason}
+    assert not Path("/tmp/freshness-pwned").exists()
+    _, [accepted] = stored(db, b)
+    assert accepted["by"] == getpass.getuser()
+
+
+def test_decisions_are_all_or_nothing(world) -> None:  # type: ignore[no-untyped-def]
+    runner, db, _ = world
+    [a, b] = store_findings(db, EVERY_KIND[:2])
+    store = Store(db)
+    with store.transaction() as repo:
+        repo.resolve_finding(b, NOW, None)
+    store.close()
+    result = ok(runner.invoke(cli, ["--db", db, "accept", str(a), "999"]), 1)
+    assert result.output == "error: no finding with id 999; `freshness findings` lists them\n"
+    result = ok(runner.invoke(cli, ["--db", db, "accept", str(a), str(b)]), 1)
+    assert "is resolved" in result.output and result.output.count("\n") == 1
+    assert stored(db, a)[0].status == "open"
+    assert ok(runner.invoke(cli, ["--db", db, "snooze", str(a)]), 2)
+    assert ok(runner.invoke(cli, ["--db", db, "snooze", str(a), "--days", "0"]), 2)
+
+
+def test_snoozed_findings_come_back_when_their_time_is_up(world) -> None:  # type: ignore[no-untyped-def]
+    runner, db, _ = world
+    [a, b] = store_findings(db, EVERY_KIND[:2])
+
+    def at(days: float) -> dict[str, str]:
+        return {"FRESHNESS_NOW": (NOW + dt.timedelta(days=days)).isoformat()}
+
+    result = ok(runner.invoke(cli, ["--db", db, "snooze", str(a), "--days", "3"], env=at(0)))
+    assert f"snoozed {a} until 2026-11-26 12:00" in result.output
+    shown = ok(runner.invoke(cli, ["--db", db, "review"], env=at(2.9))).output
+    assert f"│ {a} " not in shown and f"│ {b} " in shown
+    shown = ok(runner.invoke(cli, ["--db", db, "review"], env=at(3))).output
+    assert f"│ {a} " in shown
+    record, decisions = stored(db, a)
+    assert record.status == "open" and record.snoozed_until is None
+    assert decisions[0]["action"] == "snoozed"
+
+
+# -- end to end: real crawls of the simulated web -----------------------------------------------
+
+HOME = (
+    "<html><head><title>{org}</title></head><body><h1>{org}</h1><p>Peer support.</p></body></html>"
+)
+SCENARIOS = {
+    "oldhome.test": {
+        "pages": {"/": {"redirect": "{url:newhome.test/}"}},
+        "states": {"elsewhere": {"/": {"redirect": "{url:otherhome.test/}"}}},
+    },
+    "newhome.test": {"vars": {"org": "Oldhome"}, "pages": {"/": HOME}},
+    "otherhome.test": {"vars": {"org": "Oldhome"}, "pages": {"/": HOME}},
+    "gone.test": {"pages": {"/": {"status": 404, "body": "gone"}}},
+}
+
+
+@pytest.mark.e2e
+def test_decisions_hold_across_real_runs(tmp_path: Path) -> None:
+    """A dismissed move stays quiet until it moves elsewhere; accepted changes, exported and
+    imported, do not come back."""
+    from tests.conftest import run_freshness
+    from tests.simweb import SimWeb
+
+    def freshness(*args: str, **kw):  # type: ignore[no-untyped-def]
+        return run_freshness(tmp_path, *args, **kw)
+
+    def open_of(kind: str) -> list[dict]:
+        return [f for f in monitor.findings() if f["kind"] == kind]
+
+    with SimWeb(SCENARIOS) as web:
+        monitor = Monitor(web, freshness, tmp_path)
+        monitor.load([("oldhome", "oldhome.test", None), ("gone", "gone.test", None)])
+        db = ["--db", monitor.db]
+        day = dt.timedelta(days=1)
+
+        monitor.run(T0)
+        [moved] = open_of("moved")
+        assert moved["new_url"] == web.url("newhome.test", "/")
+        freshness(*db, "dismiss", str(moved["id"]), "--reason", "campaign page", check=True)
+
+        monitor.run(T0 + day)
+        monitor.run(T0 + 2 * day)
+        assert open_of("moved") == []  # dismissed, and the evidence did not change
+        [dead] = open_of("dead_link")
+        assert dead["url"] == web.url("gone.test", "/")
+
+        web.set_state("elsewhere")
+        monitor.run(T0 + 3 * day)
+        [moved_again] = open_of("moved")  # a different final URL: material, so it is back
+        assert moved_again["new_url"] == web.url("otherhome.test", "/")
+        assert moved_again["id"] != moved["id"]
+
+        env = {"FRESHNESS_NOW": (T0 + 3 * day).isoformat()}
+        ids = [str(moved_again["id"]), str(dead["id"])]
+        freshness(*db, "accept", *ids, env=env, check=True)
+        exported = tmp_path / "exported.yaml"
+        result = freshness(*db, "export", str(exported), env=env, check=True)
+        assert result.stderr.count("applied: ") == 2
+        oldhome, gone = load_directory(exported)
+        assert oldhome.url == web.url("otherhome.test", "/")
+        assert (gone.status, gone.url) == ("dead", web.url("gone.test", "/"))
+        freshness(*db, "import", str(exported), check=True)
+
+        monitor.run(T0 + 4 * day)
+        assert open_of("moved") == [] and open_of("dead_link") == []
+        everything = monitor.findings(everything=True)
+        assert sorted(f["status"] for f in everything if f["kind"] in ("moved", "dead_link")) == [
+            "accepted",
+            "accepted",
+            "dismissed",
+        ]
+        for finding_id in ids:
+            record, decisions = stored(monitor.db, int(finding_id))
+            assert record.details.get("applied_at"), (record, decisions)
+        summary = json.loads(
+            freshness(*db, "findings", "--format", "json", "--all", check=True).stdout
+        )
+        assert len(summary) == len(everything)
