@@ -491,6 +491,39 @@ def _print_summary(summary: dict[str, Any]) -> None:
     Console(width=120).print(table)
 
 
+@cli.command("demo")
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path),
+    help="Keep the demo's store and directory here (default: a temporary folder).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "html", "json"]), default="text"
+)
+@handle_errors
+def demo_cmd(workdir: Path | None, fmt: str) -> None:
+    """See every kind of finding in under a minute: no network, nothing to configure.
+
+    Starts a simulated web on loopback, loads a demo directory, runs a "before" and an
+    "after" pass, and prints the digest a curator would receive.
+
+    \b
+    Example:
+      freshness demo
+    """
+    import tempfile
+
+    from monitor.demo import run_demo
+
+    if workdir is not None:
+        run_demo(workdir, say=click.echo, digest_format=fmt)
+        store = f"sqlite:///{workdir / 'demo.db'}"
+        click.echo(f"Next: `freshness --db {store} review`, then accept or dismiss by id.")
+        return
+    with tempfile.TemporaryDirectory(prefix="freshness-demo-") as tmp:
+        run_demo(Path(tmp), say=click.echo, digest_format=fmt)
+
+
 @cli.command("worker")
 @click.option("--redis", "redis_url", required=True, metavar="URL", help="The queue's Redis.")
 @click.option(

@@ -94,7 +94,7 @@ def judge_run(
                         kind="dead_link",
                         url=obs.url,
                         summary=f"{entry.name}: {obs.url} is dead ({verdict.reason}) "
-                        f"after {verdict.state.consecutive_failures} failed checks",
+                        f"after {_checks(verdict.state.consecutive_failures)}",
                         first_seen=now,
                         last_seen=now,
                         confidence=outcome.confidence,
@@ -348,6 +348,10 @@ def _new_organisation(
         subject=domain,
         material=domain,
     )
+
+
+def _checks(n: int) -> str:
+    return "1 failed check" if n == 1 else f"{n} failed checks"
 
 
 def _with_validators(state: LinkState, obs: Observation, outcome: Outcome) -> LinkState:

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from tests.simweb import SimWeb
+from monitor.simweb import SimWeb
 
 T0 = dt.datetime(2026, 11, 1, 3, 0, tzinfo=dt.UTC)
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.crawling import T0, Monitor
-from tests.simweb import SimWeb, load_catalogue
+from monitor.simweb import SimWeb, load_catalogue
 
 pytestmark = pytest.mark.e2e
 

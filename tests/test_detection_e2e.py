@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.crawling import T0, Monitor
-from tests.simweb import SimWeb, load_catalogue
+from monitor.simweb import SimWeb, load_catalogue
 
 pytestmark = pytest.mark.e2e
 

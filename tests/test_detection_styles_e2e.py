@@ -1,6 +1,6 @@
 """End to end, in four markup styles: moves, renames, groups and new organisations (issue 4).
 
-One simulated web (``tests/simweb/scenarios/detection.yaml``), one directory of every
+One simulated web (``monitor/simweb/scenarios/detection.yaml``), one directory of every
 organisation below, and three runs of the real ``freshness`` CLI a day apart, in the web's
 states "before", "run2" and "run3". Each test reads what the runs left behind: the findings
 JSON after each run, the store, and the simulated web's request log.
@@ -23,7 +23,7 @@ import yaml
 
 from monitor.groups import extract_groups, normalise_group_name
 from tests.crawling import T0, Monitor
-from tests.simweb import LIVE_IP, SimWeb, load_catalogue
+from monitor.simweb import LIVE_IP, SimWeb, load_catalogue
 
 pytestmark = pytest.mark.e2e
 

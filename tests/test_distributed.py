@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import freshness_executable, run_freshness
 from tests.crawling import T0, Monitor
-from tests.simweb import SimWeb
+from monitor.simweb import SimWeb
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

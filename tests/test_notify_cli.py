@@ -21,7 +21,7 @@ from storage.records import DirectoryEntry, Finding
 from tests.conftest import run_freshness
 from tests.crawling import T0, Monitor
 from tests.receivers import SECRET, Mailbox, Receiver, http_receiver, smtp_server
-from tests.simweb import SimWeb
+from monitor.simweb import SimWeb
 
 HOME = (
     "<html><head><title>{org}</title></head><body><h1>{org}</h1><p>Peer support.</p></body></html>"

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import freshness_executable, run_freshness
 from tests.crawling import T0, Monitor
-from tests.simweb import SimWeb, load_catalogue
+from monitor.simweb import SimWeb, load_catalogue
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.simweb import (
+from monitor.simweb import (
     LIVE_IP,
     REFUSED_IP,
     Request,

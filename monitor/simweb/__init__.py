@@ -2,7 +2,7 @@
 
 Quick start::
 
-    from tests.simweb import SimWeb, load_catalogue
+    from monitor.simweb import SimWeb, load_catalogue
 
     with SimWeb(load_catalogue()) as web:
         start_url = web.url("healthy.test", "/groups")  # http://healthy.test:PORT/groups
@@ -19,13 +19,13 @@ Requests for a host that is unknown (or vanished, or refused) get a 502 with
 Adding a scenario
 =================
 
-A scenario is one host: a few lines of YAML in ``tests/simweb/scenarios/*.yaml``
+A scenario is one host: a few lines of YAML in ``monitor/simweb/scenarios/*.yaml``
 (every file there is part of the catalogue) or a Python dict passed to ``SimWeb``::
 
     newsite.test:
       vars: {org: Newsite Nurses}                  # used as {org} in page templates
       pages:
-        /: {file: network_home.html}               # body from tests/simweb/pages/
+        /: {file: network_home.html}               # body from monitor/simweb/pages/
         /groups: {file: groups_wordpress.html}
         /old: {redirect: /groups}                  # 301 unless status says otherwise
         /flaky: {sequence: [{status: 503}, {body: "ok"}]}   # 1st request 503, then ok

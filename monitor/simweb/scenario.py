@@ -1,7 +1,7 @@
 """Scenario data: validation, per-state views and template expansion.
 
 Nothing here does I/O except reading page files once, when scenarios are compiled.
-The format itself is documented in ``tests/simweb/__init__.py``.
+The format itself is documented in ``monitor/simweb/__init__.py``.
 """
 
 from __future__ import annotations
