@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.crawling import T0, Monitor
 from monitor.simweb import SimWeb, load_catalogue
+from tests.crawling import T0, Monitor
 
 pytestmark = pytest.mark.e2e
 

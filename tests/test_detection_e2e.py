@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from tests.crawling import T0, Monitor
 from monitor.simweb import SimWeb, load_catalogue
+from tests.crawling import T0, Monitor
 
 pytestmark = pytest.mark.e2e
 

@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from monitor.groups import extract_groups, normalise_group_name
-from tests.crawling import T0, Monitor
 from monitor.simweb import LIVE_IP, SimWeb, load_catalogue
+from tests.crawling import T0, Monitor
 
 pytestmark = pytest.mark.e2e
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from monitor.simweb import SimWeb
 from tests.conftest import freshness_executable, run_freshness
 from tests.crawling import T0, Monitor
-from monitor.simweb import SimWeb
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

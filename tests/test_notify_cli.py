@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
+from monitor.simweb import SimWeb
 from storage.db import Store
 from storage.records import DirectoryEntry, Finding
 from tests.conftest import run_freshness
 from tests.crawling import T0, Monitor
 from tests.receivers import SECRET, Mailbox, Receiver, http_receiver, smtp_server
-from monitor.simweb import SimWeb
 
 HOME = (
     "<html><head><title>{org}</title></head><body><h1>{org}</h1><p>Peer support.</p></body></html>"

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from monitor.simweb import SimWeb, load_catalogue
 from tests.conftest import freshness_executable, run_freshness
 from tests.crawling import T0, Monitor
-from monitor.simweb import SimWeb, load_catalogue
 
 pytestmark = pytest.mark.e2e
 

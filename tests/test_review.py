@@ -496,8 +496,8 @@ SCENARIOS = {
 def test_decisions_hold_across_real_runs(tmp_path: Path) -> None:
     """A dismissed move stays quiet until it moves elsewhere; accepted changes, exported and
     imported, do not come back."""
-    from tests.conftest import run_freshness
     from monitor.simweb import SimWeb
+    from tests.conftest import run_freshness
 
     def freshness(*args: str, **kw):  # type: ignore[no-untyped-def]
         return run_freshness(tmp_path, *args, **kw)
