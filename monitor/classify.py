@@ -24,7 +24,6 @@ in ``evidence``.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -313,30 +312,11 @@ def _page_key(url: str) -> tuple[str, str, str]:
     return host, (parts.path or "/").rstrip("/") or "/", parts.query
 
 
-@functools.cache
-def _extractor() -> Any:
-    import tldextract  # lazily: it is only needed once a redirect is judged
-
-    # The bundled suffix-list snapshot: no network, no cache directory.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-
-@functools.lru_cache(maxsize=4096)
 def registered_domain(host: str) -> str:
     """``groups.nurses.org.uk`` -> ``nurses.org.uk``; reserved TLDs (``.test``) keep two labels."""
-    host = host.lower().rstrip(".")
-    if not host:
-        return ""
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return host
-    except ValueError:
-        pass
-    ext = _extractor()(host)
-    if ext.suffix and ext.domain:
-        return f"{ext.domain}.{ext.suffix}"
-    labels = host.split(".")
-    return ".".join(labels[-2:])
+    from monitor.outbound import registered_domain as domain_of
+
+    return domain_of(host.rstrip("."))
 
 
 def _same_site(a: str, b: str) -> bool:

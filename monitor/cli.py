@@ -21,6 +21,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from storage.records import FINDING_KINDS
+
 CONFIG_NAME = "freshness.toml"
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -257,15 +259,7 @@ def orgs_cmd(obj: Context) -> None:
     Console(width=160).print(table)
 
 
-KINDS = (
-    "dead_link",
-    "moved",
-    "rename",
-    "new_group",
-    "removed_group",
-    "new_organisation",
-    "unverifiable",
-)
+KINDS = FINDING_KINDS
 
 
 @cli.command("findings")

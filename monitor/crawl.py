@@ -188,6 +188,12 @@ class RecordObservationsPipeline:
         self.store.close()
 
 
+def _quiet_robots_errors(settings: Settings) -> None:
+    """An unreachable robots.txt is logged with a traceback; for us it is an observation."""
+    if logging.getLevelName(settings.get("LOG_LEVEL")) >= logging.WARNING:
+        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+
+
 ProgressCallback = Callable[[int, int, str], None]
 
 
@@ -233,9 +239,7 @@ def run_crawl(
         progress(done, total, urlsplit(item.get("url") or "").hostname or "")
 
     process = CrawlerProcess(settings)
-    if logging.getLevelName(settings.get("LOG_LEVEL")) >= logging.WARNING:
-        # An unreachable robots.txt is logged with a traceback; for us it is an observation.
-        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+    _quiet_robots_errors(settings)
     crawler = process.create_crawler(DirectorySpider)
     # The signal manager keeps weak references: `on_item` lives until this function returns.
     crawler.signals.connect(on_item, signal=signals.item_scraped)
@@ -310,8 +314,7 @@ def run_worker(settings: Settings, redis_url: str, *, idle: int) -> dict[str, An
     settings.set("MAX_IDLE_TIME_BEFORE_CLOSE", idle, priority="cmdline")
     settings.set("ITEM_PIPELINES", {"monitor.crawl.WorkerPipeline": 300}, priority="cmdline")
     process = CrawlerProcess(settings)
-    if logging.getLevelName(settings.get("LOG_LEVEL")) >= logging.WARNING:
-        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+    _quiet_robots_errors(settings)
     crawler = process.create_crawler(WorkerSpider)
     process.crawl(crawler)
     process.start()

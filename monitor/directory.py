@@ -16,9 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
-import functools
 import io
-import ipaddress
 import re
 import unicodedata
 import warnings
@@ -1167,30 +1165,11 @@ def _looks_like_url(text: str) -> bool:
     return _is_web_url(text) or text.lower().startswith("www.")
 
 
-@functools.cache
-def _extractor() -> Any:
-    import tldextract  # only the HTML import needs registered domains
-
-    # The bundled public-suffix snapshot: never downloads, never writes a cache.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-
-@functools.lru_cache(maxsize=4096)
 def _site(host: str) -> str:
     """The registered domain: ``groups.nurses.org.uk`` -> ``nurses.org.uk``."""
-    host = host.lower().rstrip(".")
-    if not host:
-        return ""
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return host
-    except ValueError:
-        pass
-    parts = _extractor()(host)
-    if parts.suffix and parts.domain:
-        return f"{parts.domain}.{parts.suffix}"
-    # Reserved names (.test, .localhost) have no public suffix: keep the last two labels.
-    return ".".join(host.split(".")[-2:])
+    from monitor.outbound import registered_domain
+
+    return registered_domain(host.rstrip("."))
 
 
 # -- writing ------------------------------------------------------------------------------------
