@@ -130,7 +130,8 @@ def conclude_run(
             summary.status = "interrupted"
         if not judgement.outage:
             repo.save_link_states(judgement.states)
-            repo.wake_snoozed(now)
+            # A snooze that ran out brings its finding back, into this run's digest too.
+            summary.opened.extend(repo.wake_snoozed(now))
             for org_id, kind, subject in judgement.resolve:
                 for finding_id in repo.open_finding_ids(org_id, kind, subject):
                     repo.resolve_finding(finding_id, now, run_id)

@@ -186,3 +186,33 @@ def test_unreachable_database_is_a_clear_error(tmp_path) -> None:
 
     with pytest.raises(StoreError, match="cannot open database"):
         Store(f"sqlite:///{tmp_path}/missing-dir/x.db")
+
+
+def test_a_snooze_that_ran_out_reopens_its_finding_in_the_run_digest(store_factory) -> None:
+    from monitor.policy import Policy
+    from monitor.service import conclude_run, start_run
+
+    store = store_factory()
+    finding = Finding(
+        org_id="a",
+        kind="moved",
+        url="http://a.test/",
+        summary="moved",
+        first_seen=NOW,
+        last_seen=NOW,
+        details={"new_url": "http://b.test/"},
+    )
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a")], NOW)
+        stored, _ = repo.open_finding(finding, subject="http://a.test/", run_id=None)
+        repo.set_finding_status(
+            stored.id, "snoozed", by="c", at=NOW, snoozed_until=NOW + dt.timedelta(days=2)
+        )
+    early = start_run(store, NOW + dt.timedelta(days=1))
+    summary = conclude_run(store, early, [], now=NOW + dt.timedelta(days=1), policy=Policy())
+    assert summary["opened"] == []
+    later = start_run(store, NOW + dt.timedelta(days=3))
+    summary = conclude_run(store, later, [], now=NOW + dt.timedelta(days=3), policy=Policy())
+    assert summary["opened"] == [stored.id]
+    with store.transaction() as repo:
+        assert repo.finding(stored.id).status == "open"
