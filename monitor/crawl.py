@@ -109,6 +109,18 @@ def item_to_observation(item: Mapping[str, Any]) -> Observation:
     )
 
 
+def record_outcome(observation: Observation, outcome: Outcome, stored_text: int) -> None:
+    """Keep the verdict's reasons with the observation, and only an excerpt of the page text:
+    the classifier has read it all; the store need not hold 20,000 characters a page."""
+    observation.category = outcome.category
+    observation.evidence = list(outcome.evidence)
+    observation.confidence = outcome.confidence
+    text = observation.facts.get("text")
+    if isinstance(text, str) and len(text) > stored_text:
+        observation.facts["text"] = text[:stored_text]
+        observation.facts["text_stored_chars"] = stored_text
+
+
 def slim(observation: Observation) -> Observation:
     """A copy without the page text, to keep thousands of them in memory until the verdicts."""
     facts = {k: v for k, v in observation.facts.items() if k not in _BULKY_FACTS}
@@ -128,6 +140,7 @@ class RecordObservationsPipeline:
         self.settings = crawler.settings
         self.batch_size = max(1, self.settings.getint("FRESHNESS_BATCH_SIZE"))
         self.policy = Policy.from_settings(self.settings)
+        self.stored_text = self.settings.getint("FRESHNESS_STORED_TEXT")
         self.buffer: list[Observation] = []
         self.judged: list[tuple[Observation, Outcome]] = []
         self.store: Store | None = None
@@ -152,7 +165,7 @@ class RecordObservationsPipeline:
             self.judged.append((observation, Outcome("ok", ("candidate",), 0.5)))
             return item
         outcome = classify(observation)
-        observation.category = outcome.category
+        record_outcome(observation, outcome, self.stored_text)
         observation.run_id = self.run_id
         self.judged.append((slim(observation), outcome))
         if item.get("role") == "canary":
@@ -265,6 +278,7 @@ class WorkerPipeline:
 
         self.settings = crawler.settings
         self.batch_size = max(1, self.settings.getint("FRESHNESS_BATCH_SIZE"))
+        self.stored_text = self.settings.getint("FRESHNESS_STORED_TEXT")
         self.redis = redis_client(self.settings.get("REDIS_URL"))
         self.buffer: list[Observation] = []
         self.store: Store | None = None
@@ -286,7 +300,7 @@ class WorkerPipeline:
         observation = item_to_observation(item)
         observation.run_id = item.get("run_id")
         if item.get("role") != "candidate":
-            observation.category = classify(observation).category
+            record_outcome(observation, classify(observation), self.stored_text)
         self.buffer.append(observation)
         if len(self.buffer) >= self.batch_size:
             self.flush()

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from monitor.classify import classify
+from monitor.classify import Outcome, classify
 from monitor.policy import Policy, clock_from_settings
 from spiders.worker import QUEUE_KEY, done_key, taken_key
 from storage.db import Store
@@ -107,9 +107,9 @@ def conclude_distributed(store: Store, run_id: int, settings: Any) -> dict[str, 
     judged = []
     for obs in latest.values():
         if obs.facts.get("role") == "candidate":
-            from monitor.classify import Outcome
-
             judged.append((obs, Outcome("ok", ("candidate",), 0.5)))
+        elif obs.category and obs.evidence is not None:  # judged by the worker, on full text
+            judged.append((obs, Outcome(obs.category, tuple(obs.evidence), obs.confidence or 0.5)))
         else:
             judged.append((obs, classify(obs)))
     return conclude_run(

@@ -119,6 +119,10 @@ class ObservationRow(Base):
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     category: Mapped[str | None] = mapped_column(String(40))
+    # The classifier's reasons, kept so a run can be judged from the store alone (distributed
+    # and multi-process runs) without the full page text.
+    evidence: Mapped[list[Any] | None] = mapped_column(JSON)
+    confidence: Mapped[float | None] = mapped_column(Float)
 
 
 class FindingRow(Base):

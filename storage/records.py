@@ -105,6 +105,8 @@ class Observation:
     headers: dict[str, str] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
     category: str | None = None
+    evidence: list[str] | None = None  # the classifier's reasons for ``category``
+    confidence: float | None = None
     run_id: int | None = None
     id: int | None = None
 

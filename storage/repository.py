@@ -242,6 +242,8 @@ class Repository:
                 headers=o.headers,
                 facts=o.facts,
                 category=o.category,
+                evidence=o.evidence,
+                confidence=o.confidence,
             )
             for o in observations
         ]
@@ -684,6 +686,8 @@ def _row_to_observation(row: ObservationRow) -> Observation:
         headers=dict(row.headers or {}),
         facts=dict(row.facts or {}),
         category=row.category,
+        evidence=list(row.evidence) if row.evidence is not None else None,
+        confidence=row.confidence,
     )
 
 
