@@ -19,6 +19,7 @@ from scrapy.settings import Settings
 
 from monitor.classify import Outcome, classify
 from monitor.policy import Policy, clock_from_settings, parse_timestamp
+from monitor.targets import open_store
 from storage.db import Store
 from storage.records import Observation
 
@@ -40,47 +41,6 @@ def build_settings(
     for name, value in (cmdline or {}).items():
         settings.set(name, value, priority="cmdline")
     return settings
-
-
-def open_store(settings: Any) -> Store:
-    return Store(settings.get("FRESHNESS_DB") or "sqlite:///freshness.db")
-
-
-def load_due_targets(settings: Any) -> list[dict[str, Any]]:
-    """The listed URLs of every active organisation that is due (or of ``FRESHNESS_ORGS``)."""
-    from monitor.schedule import is_due
-
-    now = clock_from_settings(settings)
-    policy = Policy.from_settings(settings)
-    chosen = set(settings.getlist("FRESHNESS_ORGS")) if hasattr(settings, "getlist") else set()
-    store = open_store(settings)
-    try:
-        with store.transaction() as repo:
-            orgs = repo.organisations()
-            if chosen:
-                due = [o for o in orgs if o.id in chosen]
-            else:
-                due = [o for o in orgs if is_due(o, now=now, default=policy.default_check_every)]
-            states = repo.link_states([o.id for o in due])
-            selectors = {o.id: o.entry.group_selector for o in due}
-    finally:
-        store.close()
-    canaries = [
-        {"org_id": None, "link_id": None, "role": "canary", "url": url}
-        for url in policy.canary_urls
-    ]
-    return canaries + [
-        {
-            "org_id": s.org_id,
-            "link_id": s.id,
-            "role": s.role,
-            "url": s.url,
-            "etag": s.etag,
-            "last_modified": s.last_modified,
-            "group_selector": selectors.get(s.org_id) if s.role == "groups" else None,
-        }
-        for s in states
-    ]
 
 
 def item_to_observation(item: Mapping[str, Any]) -> Observation:
@@ -263,6 +223,56 @@ def run_crawl(
     process.start()
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
     return items, stats
+
+
+class ShardPipeline:
+    """A child crawler's recorder in a multi-process run: classify, keep the verdict's reasons,
+    and record under the parent's run (``FRESHNESS_RUN_ID``). The parent judges the run.
+
+    Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_STORED_TEXT``.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.settings = crawler.settings
+        self.run_id = self.settings.getint("FRESHNESS_RUN_ID")
+        self.batch_size = max(1, self.settings.getint("FRESHNESS_BATCH_SIZE"))
+        self.stored_text = self.settings.getint("FRESHNESS_STORED_TEXT")
+        self.buffer: list[Observation] = []
+        self.store: Store | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ShardPipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.store = open_store(self.settings)
+
+    def process_item(self, item: Any) -> Any:
+        observation = item_to_observation(item)
+        observation.run_id = self.run_id
+        if item.get("role") == "canary":
+            # Not the directory's business, and not storable: tell the parent, which judges
+            # whether this machine was online.
+            print(f"canary {classify(observation).category}", flush=True)
+            return item
+        if item.get("role") != "candidate":
+            record_outcome(observation, classify(observation), self.stored_text)
+        self.buffer.append(observation)
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.buffer or self.store is None:
+            return
+        with self.store.transaction() as repo:
+            repo.record_observations(self.buffer)
+        self.buffer = []
+
+    def close_spider(self) -> None:
+        self.flush()
+        if self.store is not None:
+            self.store.close()
 
 
 class WorkerPipeline:

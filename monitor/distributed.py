@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from monitor.classify import Outcome, classify
 from monitor.policy import Policy, clock_from_settings
 from spiders.worker import QUEUE_KEY, done_key, taken_key
 from storage.db import Store
+from storage.records import Observation
 
 logger = logging.getLogger("freshness.distributed")
 
@@ -94,7 +95,14 @@ def wait_for_workers(
         time.sleep(poll)
 
 
-def conclude_distributed(store: Store, run_id: int, settings: Any) -> dict[str, Any]:
+def conclude_distributed(
+    store: Store,
+    run_id: int,
+    settings: Any,
+    *,
+    interrupted: bool = False,
+    canaries: Sequence[str] = (),
+) -> dict[str, Any]:
     """Judge a run whose observations the workers recorded; one observation per link counts."""
     from monitor.service import conclude_run
 
@@ -112,12 +120,18 @@ def conclude_distributed(store: Store, run_id: int, settings: Any) -> dict[str, 
             judged.append((obs, Outcome(obs.category, tuple(obs.evidence), obs.confidence or 0.5)))
         else:
             judged.append((obs, classify(obs)))
+    now = clock_from_settings(settings)
+    for category in canaries:
+        canary = Observation(org_id="", url="canary", fetched_at=now, facts={"role": "canary"})
+        judged.append((canary, Outcome(category, ("canary",), 1.0)))
     return conclude_run(
         store,
         run_id,
         judged,
         now=clock_from_settings(settings),
         policy=Policy.from_settings(settings),
+        interrupted=interrupted,
+        finish_reason="shutdown" if interrupted else "finished",
     )
 
 
@@ -134,8 +148,8 @@ def run_distributed(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Any] | None:
     """Coordinate one distributed pass. None when nothing was due."""
-    from monitor.crawl import load_due_targets
     from monitor.service import FreshnessError, RunLocked, start_run
+    from monitor.targets import load_due_targets
     from storage.lock import LockHeld, run_lock
 
     started = time.monotonic()

@@ -14,6 +14,7 @@ from typing import Any
 from monitor.classify import Outcome
 from monitor.judge import judge_run
 from monitor.policy import Policy
+from monitor.shards import process_count
 from storage.db import Store
 from storage.records import Finding, ImportDiff, Observation, Organisation
 
@@ -172,7 +173,7 @@ def run_pass(
     """
     import time
 
-    from monitor.crawl import load_due_targets, run_crawl
+    from monitor.targets import load_due_targets
     from storage.lock import LockHeld, run_lock
 
     started = time.monotonic()
@@ -191,17 +192,29 @@ def run_pass(
     try:
         with run_lock(store, wait=wait):
             targets = load_due_targets(settings)
-            if not any(t.get("org_id") for t in targets):
+            organisations = {t["org_id"] for t in targets if t.get("org_id")}
+            if not organisations:
                 return None
-            _, stats = run_crawl(settings, targets=targets, progress=progress)
+            processes = process_count(settings, len(organisations))
+            if processes > 1:
+                summary = _run_in_processes(store, settings, targets, processes, progress)
+            else:
+                from monitor.crawl import run_crawl  # Scrapy only where it crawls
+
+                _, stats = run_crawl(settings, targets=targets, progress=progress)
+                summary = stats.get("freshness/summary")
     except LockHeld as exc:
         raise RunLocked(str(exc)) from exc
-    summary = stats.get("freshness/summary")
     if summary is None:
         raise FreshnessError(
             "the crawl ended without concluding the run; rerun with -v to see the Scrapy log"
         )
+    summary["processes"] = processes
     summary["duration_s"] = round(time.monotonic() - started, 1)
+    with store.transaction() as repo:
+        repo.annotate_run(
+            summary["run_id"], processes=processes, duration_s=summary["duration_s"]
+        )
     return summary
 
 
@@ -209,11 +222,41 @@ class RunLocked(FreshnessError):
     """Another run holds the lock."""
 
 
+def _run_in_processes(
+    store: Store,
+    settings: Any,
+    targets: list[dict[str, Any]],
+    processes: int,
+    progress: Callable[[int, int, str], None] | None,
+) -> dict[str, Any]:
+    """Crawl the shards in child processes, then judge the whole run here."""
+    from monitor.distributed import conclude_distributed
+    from monitor.policy import clock_from_settings
+    from monitor.shards import crawl_in_processes, split
+
+    run_id = start_run(store, clock_from_settings(settings))
+    canaries: list[str] = []
+    try:
+        finished = crawl_in_processes(
+            settings, run_id, split(targets, processes), progress=progress, canaries=canaries
+        )
+    except RuntimeError as exc:
+        with store.transaction() as repo:
+            repo.finish_run(
+                run_id, clock_from_settings(settings), "interrupted", {"note": str(exc)}
+            )
+        raise FreshnessError(str(exc)) from exc
+    return conclude_distributed(
+        store, run_id, settings, interrupted=not finished, canaries=canaries
+    )
+
+
 def check(store_factory: Callable[[], Store], target: str, settings: Any) -> list[dict[str, Any]]:
     """Crawl one organisation or one ad-hoc URL now; return what each URL showed."""
     from monitor.classify import classify
-    from monitor.crawl import item_to_observation, load_due_targets, run_crawl
+    from monitor.crawl import item_to_observation, run_crawl
     from monitor.judge import status_chain
+    from monitor.targets import load_due_targets
 
     if target.startswith(("http://", "https://")):
         items, _ = run_crawl(

@@ -90,7 +90,7 @@ class DirectorySpider(Spider):
             spider.targets = list(settings.getlist("FRESHNESS_TARGETS"))
         if spider.targets is None:
             loader = load_object(
-                settings.get("FRESHNESS_TARGET_LOADER", "monitor.crawl.load_due_targets")
+                settings.get("FRESHNESS_TARGET_LOADER", "monitor.targets.load_due_targets")
             )
             spider.targets = loader(settings)
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)

@@ -207,6 +207,13 @@ class Repository:
             raise NotFound(f"no run with id {run_id}")
         row.finished_at, row.status, row.summary = now, status, summary
 
+    def annotate_run(self, run_id: int, **values: Any) -> None:
+        """Add facts about how a run went (its duration, how many processes) to its summary."""
+        row = self.session.get(RunRow, run_id)
+        if row is None:
+            raise NotFound(f"no run with id {run_id}")
+        row.summary = {**(row.summary or {}), **values}
+
     def interrupt_stale_runs(self, now: dt.datetime) -> list[int]:
         """Runs still marked running belong to a process that died; say so."""
         rows = list(self.session.scalars(select(RunRow).where(RunRow.status == "running")))

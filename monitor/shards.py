@@ -1,0 +1,177 @@
+"""Using every core: one run's due organisations split over several crawler processes.
+
+One Scrapy process keeps one core busy; parsing and judging pages is CPU work. With
+``FRESHNESS_PROCESSES`` above 1 (or 0, "auto": one per core once at least
+``FRESHNESS_PROCESSES_MIN_ORGS`` organisations are due), ``freshness run`` holds the lock,
+starts the run, and hands each child process a shard of the organisations. An organisation's
+URLs, and every organisation on the same registered domain, stay in one shard, so per-host
+politeness holds. Children classify and record observations under the parent's run; the
+parent then judges the whole run from the store, exactly as a distributed run is judged.
+
+This module imports no Scrapy: the parent stays small, and only the children crawl.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from monitor.outbound import registered_domain
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+def process_count(settings: Any, organisations: int) -> int:
+    configured = int(settings.get("FRESHNESS_PROCESSES") or 0)
+    if configured > 0:
+        return max(1, min(configured, organisations))
+    if organisations < int(settings.get("FRESHNESS_PROCESSES_MIN_ORGS") or 200):
+        return 1  # starting another crawler costs more than it saves on a small run
+    return max(1, min(os.cpu_count() or 1, 8, organisations))
+
+
+def split(targets: Sequence[dict[str, Any]], shards: int) -> list[list[dict[str, Any]]]:
+    """Shards by registered domain of each organisation's homepage; canaries go to shard 0."""
+    out: list[list[dict[str, Any]]] = [[] for _ in range(shards)]
+    home: dict[str, str] = {}
+    for target in targets:
+        if target.get("org_id") and target.get("role") == "homepage":
+            home[target["org_id"]] = target["url"]
+    loads = [0] * shards
+    assigned: dict[str, int] = {}
+    for target in targets:
+        org = target.get("org_id")
+        if not org:
+            out[0].append(target)
+            continue
+        if org not in assigned:
+            domain = registered_domain(home.get(org, target["url"]))
+            # Same domain, same shard (politeness); otherwise balance by a stable hash.
+            assigned[org] = zlib.crc32(domain.encode()) % shards
+        out[assigned[org]].append(target)
+        loads[assigned[org]] += 1
+    return [s for s in out if s]
+
+
+def portable_settings(settings: Any) -> dict[str, Any]:
+    """Every setting chosen above Scrapy's defaults (module, config file, command line)."""
+    out = {}
+    for name, value in settings.copy_to_dict().items():
+        if settings.getpriority(name) and settings.getpriority(name) > 0:
+            try:
+                json.dumps(value)
+            except TypeError:
+                continue
+            out[name] = value
+    return out
+
+
+def crawl_in_processes(
+    settings: Any,
+    run_id: int,
+    shards: list[list[dict[str, Any]]],
+    *,
+    progress: ProgressCallback | None = None,
+    canaries: list[str] | None = None,
+) -> bool:
+    """Run one child crawler per shard and wait for all. False if interrupted (SIGTERM).
+
+    The canary URLs' categories, reported by the children, are added to ``canaries``.
+    """
+    portable = portable_settings(settings)
+    total = len({t["org_id"] for shard in shards for t in shard if t.get("org_id")})
+    done = [0] * len(shards)
+    interrupted = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="freshness-shards-") as tmp:
+        children = []
+        for index, shard in enumerate(shards):
+            job = Path(tmp) / f"shard-{index}.json"
+            job.write_text(json.dumps({"run_id": run_id, "settings": portable, "targets": shard}))
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "monitor.shards", str(job)],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+
+        def forward(signum: int, _frame: Any) -> None:
+            interrupted.set()
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+
+        previous = signal.signal(signal.SIGTERM, forward)
+        try:
+            readers = [
+                threading.Thread(
+                    target=_read_progress, args=(c, i, done, total, progress, canaries)
+                )
+                for i, c in enumerate(children)
+            ]
+            for reader in readers:
+                reader.start()
+            for reader in readers:
+                reader.join()
+            codes = [child.wait() for child in children]
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    if interrupted.is_set():
+        return False
+    if any(codes):
+        raise RuntimeError(f"a crawler process failed (exit codes {codes}); rerun with -v")
+    return True
+
+
+_progress_lock = threading.Lock()
+
+
+def _read_progress(
+    child: subprocess.Popen[str],
+    index: int,
+    done: list[int],
+    total: int,
+    progress: ProgressCallback | None,
+    canaries: list[str] | None,
+) -> None:
+    assert child.stdout is not None
+    for line in child.stdout:
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "canary" and canaries is not None:
+            with _progress_lock:
+                canaries.append(parts[1])
+        if len(parts) >= 2 and parts[0] == "progress":
+            with _progress_lock:
+                done[index] = int(parts[1])
+                if progress is not None:
+                    progress(sum(done), total, parts[2] if len(parts) > 2 else "")
+    child.stdout.close()
+
+
+def _child(job_path: str) -> int:
+    """A child crawler: crawl one shard, record under the parent's run, report progress."""
+    from monitor.crawl import build_settings, run_crawl
+
+    job = json.loads(Path(job_path).read_text())
+    settings = build_settings(job["settings"])
+    settings.set("ITEM_PIPELINES", {"monitor.crawl.ShardPipeline": 300}, priority="cmdline")
+    settings.set("FRESHNESS_RUN_ID", job["run_id"], priority="cmdline")
+
+    def report(done: int, total: int, host: str) -> None:
+        print(f"progress {done} {total} {host}", flush=True)
+
+    _, stats = run_crawl(settings, targets=job["targets"], progress=report)
+    return 0 if stats.get("finish_reason") in ("finished", "shutdown") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(_child(sys.argv[1]))

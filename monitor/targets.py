@@ -1,0 +1,52 @@
+"""Which URLs a run fetches: the listed URLs of the due organisations, and any canaries.
+
+Kept free of Scrapy so a coordinating process (multi-process or distributed) stays small.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.policy import Policy, clock_from_settings
+from storage.db import Store
+
+
+def open_store(settings: Any) -> Store:
+    return Store(settings.get("FRESHNESS_DB") or "sqlite:///freshness.db")
+
+
+def load_due_targets(settings: Any) -> list[dict[str, Any]]:
+    """The listed URLs of every active organisation that is due (or of ``FRESHNESS_ORGS``)."""
+    from monitor.schedule import is_due
+
+    now = clock_from_settings(settings)
+    policy = Policy.from_settings(settings)
+    chosen = set(settings.getlist("FRESHNESS_ORGS")) if hasattr(settings, "getlist") else set()
+    store = open_store(settings)
+    try:
+        with store.transaction() as repo:
+            orgs = repo.organisations()
+            if chosen:
+                due = [o for o in orgs if o.id in chosen]
+            else:
+                due = [o for o in orgs if is_due(o, now=now, default=policy.default_check_every)]
+            states = repo.link_states([o.id for o in due])
+            selectors = {o.id: o.entry.group_selector for o in due}
+    finally:
+        store.close()
+    canaries = [
+        {"org_id": None, "link_id": None, "role": "canary", "url": url}
+        for url in policy.canary_urls
+    ]
+    return canaries + [
+        {
+            "org_id": s.org_id,
+            "link_id": s.id,
+            "role": s.role,
+            "url": s.url,
+            "etag": s.etag,
+            "last_modified": s.last_modified,
+            "group_selector": selectors.get(s.org_id) if s.role == "groups" else None,
+        }
+        for s in states
+    ]

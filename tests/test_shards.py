@@ -1,0 +1,118 @@
+"""Multi-process runs: shards keep hosts together, and two processes find what one finds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.shards import process_count, split
+from monitor.simweb import SimWeb, load_catalogue
+from tests.conftest import run_freshness
+from tests.crawling import T0, Monitor
+
+ORGS = [
+    ("healthy", "healthy.test", "/groups"),
+    ("holidays", "holidays.test", "/groups"),
+    ("soft404", "soft404.test", "/groups"),
+    ("parked", "parked.test", None),
+    ("gone", "homepage404.test", None),
+    ("vanished", "vanished.test", None),
+    ("actors", "actorsfund.test", None),
+    ("closed", "closed.test", None),
+    ("botwall", "botwall.test", None),
+    ("catchall", "catchall.test", "/groups"),
+]
+ONE_RUN = {
+    "FRESHNESS_DEAD_AFTER_FAILURES": "1",
+    "FRESHNESS_DEAD_AFTER_HOURS": "0",
+    "FRESHNESS_UNVERIFIABLE_AFTER_BLOCKED": "1",
+    "FRESHNESS_UNVERIFIABLE_AFTER_HOURS": "0",
+}
+
+
+def test_shards_keep_a_domain_together_and_cover_everything() -> None:
+    targets = [{"org_id": None, "role": "canary", "url": "http://canary.test/"}]
+    for i in range(40):
+        host = f"site{i % 13}.example.org" if i % 2 else f"www.org{i}.test"
+        targets.append({"org_id": f"o{i}", "role": "homepage", "url": f"http://{host}/"})
+        targets.append({"org_id": f"o{i}", "role": "groups", "url": f"http://{host}/groups"})
+    shards = split(targets, 3)
+    assert sorted(map(id, (t for s in shards for t in s))) == sorted(map(id, targets))
+    where = {t["org_id"]: i for i, s in enumerate(shards) for t in s if t["org_id"]}
+    example = {where[t["org_id"]] for t in targets if "example.org" in t["url"]}
+    assert len(example) == 1  # one registered domain, one process: politeness holds
+    assert len(shards) > 1
+    assert shards[0][0]["role"] == "canary"
+
+
+@pytest.mark.parametrize(
+    ("configured", "orgs", "expected_at_most"),
+    [("1", 5000, 1), ("2", 5000, 2), ("4", 3, 3), ("0", 10, 1)],
+)
+def test_process_count(configured: str, orgs: int, expected_at_most: int) -> None:
+    settings = {"FRESHNESS_PROCESSES": configured, "FRESHNESS_PROCESSES_MIN_ORGS": 200}
+    assert 1 <= process_count(settings, orgs) <= expected_at_most
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[SimWeb]:
+    with SimWeb(load_catalogue()) as web:
+        yield web
+
+
+def comparable(findings: list[dict]) -> set[tuple]:
+    return {
+        (f["org"], f["kind"], f["url"], f.get("reason"), f.get("new_url"), f.get("new_name"))
+        for f in findings
+    }
+
+
+@pytest.mark.e2e
+def test_two_processes_find_what_one_finds(world: SimWeb, tmp_path: Path) -> None:
+    results = {}
+    for processes in ("1", "2"):
+        cwd = tmp_path / processes
+        cwd.mkdir()
+        monitor = Monitor(world, lambda *a, c=cwd, **kw: run_freshness(c, *a, **kw), cwd)
+        monitor.load(ORGS)
+        world.clear_requests()
+        monitor.run(T0, extra={**ONE_RUN, "FRESHNESS_PROCESSES": processes})
+        homepage_gets = {h: world.count(h, "/", "GET") for _, h, _ in ORGS if h != "vanished.test"}
+        (run,) = monitor.runs()
+        results[processes] = (comparable(monitor.findings()), run)
+        assert run["status"] == "completed" and run["organisations"] == len(ORGS)
+        assert run["processes"] == int(processes)
+        assert all(n == 1 for n in homepage_gets.values()), homepage_gets
+    single, multi = results["1"][0], results["2"][0]
+    assert single == multi
+    assert {f[1] for f in single} >= {"dead_link", "moved", "rename", "unverifiable"}
+
+
+@pytest.mark.e2e
+def test_multi_process_revisit_and_outage_guard(world: SimWeb, tmp_path: Path) -> None:
+    monitor = Monitor(world, lambda *a, **kw: run_freshness(tmp_path, *a, **kw), tmp_path)
+    monitor.load(ORGS[:4])
+    monitor.offline = True
+    monitor.run(T0, extra={"FRESHNESS_PROCESSES": "2"})
+    assert monitor.runs()[0]["status"] == "inconclusive"
+    monitor.offline = False
+    monitor.run(T0 + dt.timedelta(days=1), extra={"FRESHNESS_PROCESSES": "2"})
+    assert monitor.runs()[0]["status"] == "completed"
+    # one failure after an inconclusive run that counted for nothing: nobody is dead yet
+    assert [f for f in monitor.findings() if f["kind"] == "dead_link"] == []
+    (soft404,) = [o for o in _states(monitor) if o["org_id"] == "soft404" and o["role"] == "groups"]
+    assert soft404["consecutive_failures"] == 1
+
+
+def _states(monitor: Monitor) -> list[dict]:
+    from storage.db import Store
+
+    store = Store(monitor.db)
+    try:
+        with store.transaction() as repo:
+            return [s.__dict__ for s in repo.link_states()]
+    finally:
+        store.close()
