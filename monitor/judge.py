@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.classify import Outcome
@@ -350,6 +351,26 @@ def _new_organisation(
     )
 
 
+def _probe_to_keep(state: LinkState, obs: Observation, outcome: Outcome) -> dict[str, Any] | None:
+    """Cache a probe only while it shows the site answering missing pages with a hard 404 and
+    the page itself is fine; anything else is probed afresh next time."""
+    probe = obs.facts.get("probe")
+    if obs.status == 304:
+        return state.probe  # unchanged page: the cached probe still describes it
+    if not outcome.is_ok or not isinstance(probe, dict) or not obs.final_url:
+        return None
+    if probe.get("cached_at"):
+        return state.probe  # reused, not re-probed: keep its original time
+    if probe.get("status") not in (404, 410):
+        return None
+    return {
+        "key": obs.final_url.rsplit("/", 1)[0],
+        "title": obs.facts.get("title"),
+        "at": obs.fetched_at.isoformat(),
+        "probe": {k: probe.get(k) for k in ("url", "status", "final_url", "error")},
+    }
+
+
 def _checks(n: int) -> str:
     return "1 failed check" if n == 1 else f"{n} failed checks"
 
@@ -360,6 +381,7 @@ def _with_validators(state: LinkState, obs: Observation, outcome: Outcome) -> Li
     A 304 then means "still the page we judged ok". A soft 404 or a parked page must be fetched
     in full again, or its failures would be reset by a 304.
     """
+    state = dataclasses.replace(state, probe=_probe_to_keep(state, obs, outcome))
     if not outcome.is_ok or obs.redirect_chain or state.role == "groups":
         # Groups pages are always fetched in full: their group list is compared every run.
         # Redirected links are fetched in full: the validators belong to the final page.

@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "FRESHNESS_CANARY_URLS": [],
     "FRESHNESS_OUTAGE_MIN_HOSTS": 5,
     "FRESHNESS_OUTAGE_FAILURE_RATIO": 0.8,
+    "FRESHNESS_PROBE_TTL": "7d",
+    "FRESHNESS_DISCOVERY_EVERY": "7d",
 }
 
 
@@ -36,6 +38,8 @@ class Policy:
     canary_urls: tuple[str, ...] = field(default_factory=tuple)
     outage_min_hosts: int = 5
     outage_failure_ratio: float = 0.8
+    probe_ttl: dt.timedelta = dt.timedelta(days=7)
+    discovery_every: dt.timedelta = dt.timedelta(days=7)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Policy:
@@ -60,9 +64,18 @@ class Policy:
                 canary_urls=tuple(canaries),
                 outage_min_hosts=int(get("FRESHNESS_OUTAGE_MIN_HOSTS")),
                 outage_failure_ratio=float(get("FRESHNESS_OUTAGE_FAILURE_RATIO")),
+                probe_ttl=_interval_or_zero(str(get("FRESHNESS_PROBE_TTL"))),
+                discovery_every=_interval_or_zero(str(get("FRESHNESS_DISCOVERY_EVERY"))),
             )
         except (TypeError, ValueError) as exc:
             raise PolicyError(f"bad FRESHNESS_ setting: {exc}") from exc
+
+
+def _interval_or_zero(text: str) -> dt.timedelta:
+    """An interval setting where 0 means "every time" (no caching, no skipping)."""
+    from monitor.directory import parse_interval
+
+    return dt.timedelta(0) if text.strip() in ("0", "") else parse_interval(text)
 
 
 def clock_from_settings(settings: Any) -> dt.datetime:

@@ -154,6 +154,9 @@ def conclude_run(
                     summary.unverifiable += 1
             if not interrupted:  # an interrupted run's organisations stay due for the next
                 repo.mark_checked({o.org_id for o, _ in checked}, now)
+                repo.mark_discovered(
+                    {o.org_id for o, _ in checked if o.facts.get("discovered")}, now
+                )
         summary_dict = summary.to_dict()
         summary_dict["finish_reason"] = finish_reason
         repo.finish_run(run_id, now, summary.status, summary_dict)
@@ -212,9 +215,7 @@ def run_pass(
     summary["processes"] = processes
     summary["duration_s"] = round(time.monotonic() - started, 1)
     with store.transaction() as repo:
-        repo.annotate_run(
-            summary["run_id"], processes=processes, duration_s=summary["duration_s"]
-        )
+        repo.annotate_run(summary["run_id"], processes=processes, duration_s=summary["duration_s"])
     return summary
 
 

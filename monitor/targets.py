@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.policy import Policy, clock_from_settings
+from monitor.policy import Policy, clock_from_settings, parse_timestamp
 from storage.db import Store
 
 
@@ -32,6 +32,11 @@ def load_due_targets(settings: Any) -> list[dict[str, Any]]:
                 due = [o for o in orgs if is_due(o, now=now, default=policy.default_check_every)]
             states = repo.link_states([o.id for o in due])
             selectors = {o.id: o.entry.group_selector for o in due}
+            discover = {
+                o.id
+                for o in due
+                if o.discovered_at is None or now - o.discovered_at >= policy.discovery_every
+            }
     finally:
         store.close()
     canaries = [
@@ -47,6 +52,19 @@ def load_due_targets(settings: Any) -> list[dict[str, Any]]:
             "etag": s.etag,
             "last_modified": s.last_modified,
             "group_selector": selectors.get(s.org_id) if s.role == "groups" else None,
+            "probe_cache": _fresh_probe(s.probe, now, policy),
+            "discover": s.role == "homepage" and s.org_id in discover,
         }
         for s in states
     ]
+
+
+def _fresh_probe(probe: dict[str, Any] | None, now: Any, policy: Policy) -> dict[str, Any] | None:
+    """A cached hard-404 probe still young enough to stand in for a new one."""
+    if not probe or not probe.get("at"):
+        return None
+    try:
+        at = parse_timestamp(probe["at"])
+    except ValueError:
+        return None
+    return probe if now - at < policy.probe_ttl else None

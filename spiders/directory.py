@@ -124,7 +124,9 @@ class DirectorySpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for target in self.targets or []:
-            yield self._request(target["url"], target, chain=[], conditional=True)
+            # A homepage due for discovery is fetched in full: a 304 has no links to follow.
+            conditional = not (self.discovery and target.get("discover"))
+            yield self._request(target["url"], target, chain=[], conditional=conditional)
 
     def _request(
         self, url: str, target: dict[str, Any], *, chain: list[dict[str, Any]], conditional: bool
@@ -192,13 +194,19 @@ class DirectorySpider(Spider):
             return
         item = self._item(target, response.meta, chain=chain, response=response)
         facts = item["facts"]
-        if self.discovery and target.get("role") == "homepage" and item["org_id"]:
+        if (
+            self.discovery
+            and target.get("role") == "homepage"
+            and item["org_id"]
+            and target.get("discover", True)
+        ):
+            facts["discovered"] = True
             yield from self._discover(item, response.url, facts.pop("_candidate_pages", []))
         facts.pop("_candidate_pages", None)
         if self.probe_enabled and 200 <= response.status < 300 and not facts.get("binary"):
             probe_url = probe_url_for(response.url)
             cache_key = probe_url.rsplit("/", 1)[0]
-            cached = self._probe_cache.get(cache_key)
+            cached = self._probe_cache.get(cache_key) or _stored_probe(target, cache_key, facts)
             if cached is not None:
                 facts["probe"] = cached
             else:
@@ -495,6 +503,20 @@ def _role_facts(target: dict[str, Any], text: str, url: str) -> dict[str, Any]:
         return {"groups": extract_groups(tree, url, target.get("group_selector"))}
     except ValueError as exc:  # a bad selector in the directory: say so, keep crawling
         return {"groups": [], "groups_error": str(exc)}
+
+
+def _stored_probe(
+    target: dict[str, Any], cache_key: str, facts: dict[str, Any]
+) -> dict[str, Any] | None:
+    """A probe of this directory from an earlier run, while the page still looks the same.
+
+    Only hard 404s are cached (see monitor.judge); a changed title means the site may have
+    changed how it answers, so it is probed again.
+    """
+    stored = target.get("probe_cache")
+    if not stored or stored.get("key") != cache_key or stored.get("title") != facts.get("title"):
+        return None
+    return {**stored.get("probe", {}), "cached_at": stored.get("at")}
 
 
 def probe_url_for(url: str) -> str:

@@ -63,7 +63,8 @@ class WorkerSpider(RedisMixin, DirectorySpider):
         self.outstanding[org_id] = self.outstanding.get(org_id, 0) + len(targets)
         for target in targets:
             target = {**target, "run_id": run_id, "org_total": len(targets)}
-            yield self._request(target["url"], target, chain=[], conditional=True)
+            conditional = not (self.discovery and target.get("discover"))
+            yield self._request(target["url"], target, chain=[], conditional=conditional)
 
     def _item(self, target: dict[str, Any], meta: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         item = super()._item(target, meta, **kwargs)

@@ -68,6 +68,7 @@ class OrganisationRow(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     last_checked_at: Mapped[dt.datetime | None]
+    discovered_at: Mapped[dt.datetime | None]  # last look for new organisations it links to
 
 
 class ListedLinkRow(Base):
@@ -88,6 +89,9 @@ class ListedLinkRow(Base):
     last_ok_at: Mapped[dt.datetime | None]
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
+    # The last soft-404 probe of this page's directory, kept while it proved the site answers
+    # missing pages with a real 404, so revisits need not probe again (FRESHNESS_PROBE_TTL).
+    probe: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class RunRow(Base):

@@ -63,6 +63,7 @@ class Organisation:
     last_checked_at: dt.datetime | None
     open_findings: int = 0
     state: str = "unchecked"
+    discovered_at: dt.datetime | None = None
 
     @property
     def id(self) -> str:
@@ -86,6 +87,7 @@ class LinkState:
     last_ok_at: dt.datetime | None = None
     etag: str | None = None
     last_modified: str | None = None
+    probe: dict[str, Any] | None = None  # a cached hard-404 probe of this page's directory
 
 
 @dataclass

@@ -141,6 +141,7 @@ class Repository:
                 last_checked_at=row.last_checked_at,
                 open_findings=open_counts.get(row.id, 0),
                 state=_org_state(row, last_categories.get(row.id, [])),
+                discovered_at=row.discovered_at,
             )
             for row in self.session.scalars(query)
         ]
@@ -162,6 +163,13 @@ class Repository:
                 update(OrganisationRow)
                 .where(OrganisationRow.id.in_(ids))
                 .values(last_checked_at=now)
+            )
+
+    def mark_discovered(self, org_ids: Iterable[str], now: dt.datetime) -> None:
+        ids = list(org_ids)
+        if ids:
+            self.session.execute(
+                update(OrganisationRow).where(OrganisationRow.id.in_(ids)).values(discovered_at=now)
             )
 
     # -- listed links and their failure state --------------------------------------------------
@@ -187,6 +195,7 @@ class Repository:
                 "last_ok_at",
                 "etag",
                 "last_modified",
+                "probe",
             ):
                 setattr(row, key, getattr(state, key))
         self.session.flush()
@@ -673,6 +682,7 @@ def _row_to_link(row: ListedLinkRow) -> LinkState:
         last_ok_at=row.last_ok_at,
         etag=row.etag,
         last_modified=row.last_modified,
+        probe=dict(row.probe) if row.probe else None,
     )
 
 

@@ -306,3 +306,61 @@ def test_config_file_settings_apply_and_command_line_wins(world: SimWeb, tmp_pat
     assert "nothing is due" in result.stdout  # checked an hour ago; check_every is 1d
     monitor.run(T0 + dt.timedelta(hours=1), "--org", "gone")  # --org checks it anyway
     assert [f["reason"] for f in monitor.findings()] == ["http_404"]  # the config's one
+
+
+def _probes(world: SimWeb, host: str) -> list:
+    return [
+        r for r in world.requests if r.host == host and r.path.rsplit("/", 1)[-1].startswith("fr")
+    ]
+
+
+def test_revisits_reuse_a_hard_404_probe_until_the_page_changes(module_freshness, tmp_path) -> None:
+    page = "<html><head><title>{t}</title></head><body><h1>Peer support</h1></body></html>"
+    scenario = {
+        "probecache.test": {
+            "defaults": {"etag": False},  # no 304s: the page is fetched in full every time
+            "pages": {"/": page.replace("{t}", "Nurses Circle")},
+            "states": {"renamed": {"/": page.replace("{t}", "Something else entirely")}},
+        }
+    }
+    with SimWeb(scenario) as web:
+        monitor = Monitor(web, module_freshness, tmp_path)
+        monitor.load([("pc", "probecache.test", None)])
+        monitor.run(T0)
+        assert len(_probes(web, "probecache.test")) == 1
+        monitor.run(T0 + dt.timedelta(days=1))
+        assert len(_probes(web, "probecache.test")) == 1  # reused: no second probe
+        web.set_state("renamed")
+        monitor.run(T0 + dt.timedelta(days=2))
+        assert len(_probes(web, "probecache.test")) == 2  # the page changed: probe again
+        monitor.run(T0 + dt.timedelta(days=10), "--org", "pc")
+        assert len(_probes(web, "probecache.test")) == 3  # the cache is a week old: probe again
+
+
+def test_discovery_runs_weekly_not_every_run(module_freshness, tmp_path) -> None:
+    scenario = {
+        "hub.test": {
+            "pages": {
+                "/": "<html><head><title>Hub Nurses</title></head><body><main>"
+                "<p>See the <a href='{url:peer.test/}'>Peer Network</a>."
+                "</p></main></body></html>"
+            }
+        },
+        "peer.test": {
+            "pages": {
+                "/": "<html><head><title>Peer Network</title></head><body>"
+                "<h1>Peer support groups</h1><p>Confidential peer support "
+                "groups and a peer support network for nurses.</p>"
+                "</body></html>"
+            }
+        },
+    }
+    with SimWeb(scenario) as web:
+        monitor = Monitor(web, module_freshness, tmp_path)
+        monitor.load([("hub", "hub.test", None)])
+        monitor.run(T0)
+        assert web.count("peer.test", "/", "GET") == 1
+        monitor.run(T0 + dt.timedelta(days=1))
+        assert web.count("peer.test", "/", "GET") == 1  # looked a day ago: not again
+        monitor.run(T0 + dt.timedelta(days=8))
+        assert web.count("peer.test", "/", "GET") == 2
