@@ -17,11 +17,22 @@ from typing import Any
 
 from monitor.classify import Outcome, classify
 from monitor.policy import Policy, clock_from_settings
-from spiders.worker import QUEUE_KEY, done_key, taken_key
 from storage.db import Store
 from storage.records import Observation
 
 logger = logging.getLogger("freshness.distributed")
+
+QUEUE_KEY = "freshness:queue"  # one JSON message per organisation, any run
+
+
+def taken_key(run_id: int) -> str:
+    """Hash: organisation id -> when a worker took it (its lease started)."""
+    return f"freshness:run:{run_id}:taken"
+
+
+def done_key(run_id: int) -> str:
+    """Set: organisations whose observations are committed."""
+    return f"freshness:run:{run_id}:done"
 
 
 class DistributedError(Exception):

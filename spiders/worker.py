@@ -20,17 +20,8 @@ from typing import Any
 from scrapy import Request
 from scrapy_redis.spiders import RedisMixin
 
+from monitor.distributed import QUEUE_KEY, taken_key
 from spiders.directory import DirectorySpider
-
-QUEUE_KEY = "freshness:queue"
-
-
-def taken_key(run_id: int) -> str:
-    return f"freshness:run:{run_id}:taken"
-
-
-def done_key(run_id: int) -> str:
-    return f"freshness:run:{run_id}:done"
 
 
 class WorkerSpider(RedisMixin, DirectorySpider):

@@ -116,3 +116,16 @@ def _states(monitor: Monitor) -> list[dict]:
             return [s.__dict__ for s in repo.link_states()]
     finally:
         store.close()
+
+
+def test_the_coordinating_process_does_not_load_scrapy() -> None:
+    """Only the crawler processes pay for Scrapy and Twisted (memory is summed over all)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, monitor.cli, monitor.service, monitor.shards, monitor.distributed;"
+        "print(sorted(m for m in ('scrapy', 'twisted') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
