@@ -1,0 +1,764 @@
+"""Benchmark freshness against a bare Scrapy crawl and LinkChecker, side by side (issue 7).
+
+For each N it builds a simulated web of N organisations (``bench/web.py``), serves it with
+nginx on loopback addresses, and runs over the same 2N listed URLs, one after the other:
+
+1. ``freshness import`` of the directory, then ``freshness run`` with its default politeness
+   into a fresh SQLite store (the first pass);
+2. ``freshness run`` again with the clock a day later, over the unchanged web (the revisit);
+3. the bare Scrapy spider of ``bench/bare_spider.py`` (the baseline), then the same spider
+   with freshness's politeness settings;
+4. LinkChecker from PyPI (in its own virtualenv), through a forward proxy in the same nginx
+   that maps the simulated host names to their addresses.
+
+Each figure is measured, never estimated: wall and CPU time of the whole command, peak RSS
+summed over its process tree, and the requests and bytes nginx logged for it. Results go to
+``bench/results/*.json``; ``docs/benchmarks.md`` and its plot are rendered from them.
+
+    .venv/bin/python -m bench.run --orgs 1000 10000
+    .venv/bin/python -m bench.run --quick --results /tmp/out --no-docs   # about 50 orgs
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench import web
+from bench.procs import measure, tail
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+DEFAULT_RESULTS = BENCH / "results"
+DEFAULT_DOCS = ROOT / "docs"
+LINKCHECKER_VENV = BENCH / ".venv-linkchecker"
+T0 = dt.datetime(2026, 11, 1, 3, 0, tzinfo=dt.UTC)
+LINKCHECKER_THREADS = 64  # freshness's CONCURRENT_REQUESTS
+LINKCHECKER_BUDGET_S = 20 * 60  # skip LinkChecker where a linear projection exceeds this
+SCHEMA = 1
+
+
+# --------------------------------------------------------------------------------- helpers
+
+
+SOURCE: dict[str, Any] = {"path": None}  # the snapshot of freshness that is measured
+
+
+def snapshot_source(workdir: Path) -> dict[str, Any]:
+    """Copy freshness as committed (HEAD) to ``workdir/src``, and run that, not the working tree.
+
+    Others may edit the package while a benchmark runs for an hour; every contender must run
+    the same code, and the results must say which.
+    """
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    packages = ("monitor", "spiders", "storage")
+    try:
+        commit = git("rev-parse", "HEAD")
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "path": None, "note": "not a git checkout: the working tree ran"}
+    dest = workdir / "src"
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", commit, *packages], cwd=ROOT, capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    dirty = git("status", "--porcelain", "--", *packages).splitlines()
+    return {
+        "commit": commit,
+        "subject": git("log", "-1", "--format=%s", commit),
+        "path": str(dest),
+        "uncommitted_changes_not_measured": dirty,
+    }
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without FRESHNESS_ settings or proxies, plus ``extra``; the measured
+    snapshot of freshness comes first on the path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRESHNESS_")}
+    paths = [p for p in (SOURCE.get("path"), str(ROOT)) if p]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
+        env.pop(name, None)
+    env.update(extra)
+    return env
+
+
+def freshness_command() -> list[str]:
+    exe = shutil.which("freshness", path=str(Path(sys.executable).parent))
+    return [exe] if exe else [sys.executable, "-m", "monitor.cli"]
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    os_name = platform.platform()
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    nginx = web.find_nginx()
+    nginx_version = None
+    if nginx:
+        result = subprocess.run([nginx, "-v"], capture_output=True, text=True)
+        nginx_version = result.stderr.strip().split("/")[-1] or None
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gib": round(mem_kb / 2**20, 1),
+        "os": os_name,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "scrapy": _version("scrapy"),
+        "twisted": _version("twisted"),
+        "lxml": _version("lxml"),
+        "sqlalchemy": _version("sqlalchemy"),
+        "nginx": nginx_version,
+        "linkchecker": linkchecker_version(),
+    }
+
+
+# --------------------------------------------------------------------------------- LinkChecker
+
+
+def linkchecker_exe() -> Path:
+    return LINKCHECKER_VENV / "bin" / "linkchecker"
+
+
+def linkchecker_version() -> str | None:
+    python = LINKCHECKER_VENV / "bin" / "python"
+    if not python.exists():
+        return None
+    result = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('linkchecker'))"],
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip() or None
+
+
+def ensure_linkchecker(*, install: bool) -> Path | None:
+    """LinkChecker in its own virtualenv (never in the project's); None if unavailable."""
+    if linkchecker_exe().exists():
+        return linkchecker_exe()
+    if not install:
+        return None
+    subprocess.run([sys.executable, "-m", "venv", str(LINKCHECKER_VENV)], check=True)
+    subprocess.run(
+        [str(LINKCHECKER_VENV / "bin" / "pip"), "install", "-q", "linkchecker"], check=True
+    )
+    return linkchecker_exe()
+
+
+LINKCHECKER_RC = """[checking]
+threads={threads}
+recursionlevel=0
+timeout=30
+[output]
+status=0
+"""
+
+
+def run_linkchecker(
+    exe: Path, urls: list[str], workdir: Path, nginx: web.Nginx, timeout: float
+) -> dict[str, Any]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.chmod(0o755)  # LinkChecker drops root privileges to nobody
+    rc = workdir / "linkcheckerrc"
+    rc.write_text(LINKCHECKER_RC.format(threads=LINKCHECKER_THREADS))
+    rc.chmod(0o644)
+    proxy = f"http://{web.PROXY_ADDRESS}:{web.PROXY_PORT}"
+    cmd = [
+        str(exe),
+        "-f",
+        str(rc),
+        "-t",
+        str(LINKCHECKER_THREADS),
+        "-r",
+        "0",
+        "--no-status",
+        "-v",
+        "-o",
+        "csv",
+        "--stdin",
+    ]
+    env = clean_env(http_proxy=proxy, HTTP_PROXY=proxy, XDG_CONFIG_HOME=str(workdir))
+    before = nginx.log_position()
+    cpu_before = nginx.cpu_seconds()
+    figures = measure(
+        cmd,
+        cwd=workdir,
+        env=env,
+        stdin_text="\n".join(urls) + "\n",
+        stdout_path=workdir / "linkchecker.csv",
+        timeout=timeout,
+    )
+    figures["server"] = nginx.traffic(before)
+    figures["server_cpu_s"] = round(nginx.cpu_seconds() - cpu_before, 2)
+    text = Path(figures["stdout"]).read_text(errors="replace")
+    rows = list(
+        csv.DictReader((ln for ln in text.splitlines() if not ln.startswith("#")), delimiter=";")
+    )
+    figures["urls_checked"] = len(rows)
+    figures["urls_valid"] = sum(1 for row in rows if row.get("valid") == "True")
+    figures["command"] = shlex.join(cmd) + " < urls.txt"
+    figures["threads"] = LINKCHECKER_THREADS
+    figures["via_proxy"] = proxy
+    return figures
+
+
+# --------------------------------------------------------------------------------- freshness
+
+
+def store_bytes(db: Path) -> int:
+    return sum(
+        p.stat().st_size
+        for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"))
+        if p.exists()
+    )
+
+
+def store_census(db: Path) -> dict[str, Any]:
+    """What the passes recorded: observations per run and category, findings per kind."""
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            runs = {}
+            for run_id, status in conn.execute("SELECT id, status FROM runs ORDER BY id"):
+                categories = dict(
+                    conn.execute(
+                        "SELECT coalesce(category, 'none'), count(*) FROM observations "
+                        "WHERE run_id = ? GROUP BY 1 ORDER BY 1",
+                        (run_id,),
+                    ).fetchall()
+                )
+                runs[str(run_id)] = {
+                    "status": status,
+                    "observations": sum(categories.values()),
+                    "categories": categories,
+                }
+            findings = dict(
+                conn.execute("SELECT kind, count(*) FROM findings GROUP BY 1 ORDER BY 1")
+            )
+        return {"runs": runs, "findings": findings}
+    except sqlite3.Error as exc:
+        return {"error": str(exc)}
+
+
+def freshness_pass(
+    rundir: Path,
+    db: Path,
+    now: dt.datetime,
+    nginx: web.Nginx,
+    timeout: float,
+    label: str,
+    overrides: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    cmd = [
+        *freshness_command(),
+        "--db",
+        f"sqlite:///{db}",
+        "run",
+        "-s",
+        f"FRESHNESS_NOW={now.isoformat()}",
+    ]
+    for override in overrides:
+        cmd += ["-s", override]
+    before = nginx.log_position()
+    cpu_before = nginx.cpu_seconds()
+    figures = measure(
+        cmd, cwd=rundir, env=clean_env(), stdout_path=rundir / f"{label}.txt", timeout=timeout
+    )
+    figures["server"] = nginx.traffic(before)
+    figures["server_cpu_s"] = round(nginx.cpu_seconds() - cpu_before, 2)
+    figures["store_bytes"] = store_bytes(db)
+    figures["command"] = shlex.join(cmd)
+    if figures["exit_code"] != 0:
+        figures["error"] = tail(figures["stderr"])
+    return figures
+
+
+def write_freshness_config(rundir: Path, hosts: dict[str, str]) -> Path:
+    """freshness.toml in the run's directory: the host map is too long for ``-s``."""
+    lines = ["[settings]", "FRESHNESS_HOSTS_ONLY = true", "", "[settings.FRESHNESS_HOSTS]"]
+    lines += [f'"{host}" = "{ip}"' for host, ip in sorted(hosts.items())]
+    path = rundir / "freshness.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+# --------------------------------------------------------------------------------- profile
+
+
+def profile_pass(rundir: Path, db: Path, n: int) -> dict[str, Any]:
+    """One more first pass, on a fresh import, under py-spy (not timed with the others)."""
+    py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if py_spy is None:
+        return {"skipped": "py-spy is not installed (pip install py-spy)"}
+    raw = rundir / f"profile-{n}.txt"
+    cmd = [
+        py_spy,
+        "record",
+        "--format",
+        "raw",
+        "--rate",
+        "100",
+        "--subprocesses",
+        "--output",
+        str(raw),
+        "--",
+        *freshness_command(),
+        "--db",
+        f"sqlite:///{db}",
+        "run",
+        "-s",
+        f"FRESHNESS_NOW={T0.isoformat()}",
+    ]
+    result = subprocess.run(cmd, cwd=rundir, env=clean_env(), capture_output=True, text=True)
+    if result.returncode != 0 or not raw.exists():
+        return {"error": (result.stderr or result.stdout)[-2000:]}
+    summary = summarise_profile(raw.read_text().splitlines())
+    summary["raw"] = str(raw)  # collapsed stacks, megabytes: left in the work directory
+    return summary
+
+
+# Where a sample's time goes, by the first matching frame from the innermost outwards.
+PROFILE_BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "HTML parsing and extraction (lxml, monitor.pagefacts/identity/groups/outbound)",
+        (
+            "monitor/pagefacts.py",
+            "monitor/identity.py",
+            "monitor/groups.py",
+            "monitor/outbound.py",
+            "lxml/",
+            "tldextract/",
+        ),
+    ),
+    (
+        "classification and judgement (monitor.classify/judge/decide/service)",
+        (
+            "monitor/classify.py",
+            "monitor/judge.py",
+            "monitor/decide.py",
+            "monitor/service.py",
+            "monitor/digest.py",
+            "rapidfuzz/",
+        ),
+    ),
+    ("storage (SQLAlchemy, sqlite3, storage/)", ("sqlalchemy/", "storage/", "sqlite3/")),
+    ("Scrapy and Twisted (engine, downloader, HTTP)", ("scrapy/", "twisted/", "asyncio/")),
+    ("startup and imports", ("<frozen importlib", "importlib/")),
+)
+
+
+def summarise_profile(lines: list[str]) -> dict[str, Any]:
+    """Self and inclusive sample shares from py-spy's collapsed stacks."""
+    total = 0
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    buckets: dict[str, int] = {}
+    idle = 0
+    for line in lines:
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        leaf = frames[-1]
+        own[leaf] = own.get(leaf, 0) + count
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+        if any(f.startswith(("select ", "poll ", "epoll", "_run_once")) for f in frames[-2:]) or (
+            "selectors.py" in leaf or "epollreactor" in leaf
+        ):
+            idle += count
+        bucket = "other"
+        for frame in reversed(frames):
+            found = next(
+                (name for name, keys in PROFILE_BUCKETS if any(k in frame for k in keys)), None
+            )
+            if found:
+                bucket = found
+                break
+        buckets[bucket] = buckets.get(bucket, 0) + count
+
+    def top(table: dict[str, int], k: int) -> list[dict[str, Any]]:
+        ranked = sorted(table.items(), key=lambda item: -item[1])[:k]
+        return [{"frame": f, "share": round(c / total, 4)} for f, c in ranked]
+
+    return {
+        "samples": total,
+        "idle_share": round(idle / total, 4) if total else None,
+        "buckets": {k: round(v / total, 4) for k, v in sorted(buckets.items(), key=lambda i: -i[1])}
+        if total
+        else {},
+        "top_self": top(own, 25) if total else [],
+        "top_inclusive": top(inclusive, 40) if total else [],
+    }
+
+
+# --------------------------------------------------------------------------------- one N
+
+
+def bench_one(n: int, args: argparse.Namespace, nginx_exe: str, lc: Path | None) -> dict[str, Any]:
+    base = args.workdir / f"orgs-{n}"
+    print(f"[bench] {n} organisations: building the web in {base}", flush=True)
+    if base.exists():
+        shutil.rmtree(base)  # a fresh store and fresh logs every time
+    built = web.build(base / "web", n)
+    rundir = base / "freshness"
+    rundir.mkdir(parents=True, exist_ok=True)
+    hosts = built.hosts()
+    urls = built.listed_urls()
+    (base / "urls.txt").write_text("\n".join(urls) + "\n")
+    (base / "hosts.json").write_text(json.dumps(hosts))
+    write_freshness_config(rundir, hosts)
+    db = rundir / "freshness.db"
+    result: dict[str, Any] = {"orgs": n, "listed_urls": len(urls), "web": built.stats}
+    with web.Nginx(nginx_exe, built) as nginx:
+        result["nginx_pids"] = len(nginx.pids())
+        print(f"[bench] {n}: nginx up; freshness import", flush=True)
+        imported = measure(
+            [
+                *freshness_command(),
+                "--db",
+                f"sqlite:///{db}",
+                "import",
+                str(built.prefix / "directory.yaml"),
+            ],
+            cwd=rundir,
+            env=clean_env(),
+            stdout_path=rundir / "import.txt",
+            timeout=args.timeout,
+        )
+        if imported["exit_code"] != 0:
+            raise RuntimeError(f"freshness import failed:\n{tail(imported['stderr'])}")
+        result["freshness_import"] = imported
+        print(f"[bench] {n}: freshness run (first pass)", flush=True)
+        first = freshness_pass(rundir, db, T0, nginx, args.timeout, "first")
+        print(f"[bench] {n}: first pass {first['wall_s']} s; second pass", flush=True)
+        second = freshness_pass(
+            rundir, db, T0 + dt.timedelta(days=1), nginx, args.timeout, "second"
+        )
+        print(f"[bench] {n}: second pass {second['wall_s']} s; bare Scrapy", flush=True)
+        result["freshness"] = {"first": first, "second": second, "census": store_census(db)}
+        bare = run_bare(base, nginx, args.timeout, polite=False)
+        result["bare_scrapy"] = bare
+        print(f"[bench] {n}: bare {bare['wall_s']} s", flush=True)
+        if args.bare_polite:
+            polite = run_bare(base, nginx, args.timeout, polite=True)
+            result["bare_scrapy_polite"] = polite
+            print(f"[bench] {n}: bare polite {polite['wall_s']} s", flush=True)
+        else:
+            result["bare_scrapy_polite"] = None
+        result["linkchecker"] = None
+        if lc is None:
+            result["linkchecker_skipped"] = args.linkchecker_skip_reason or "not requested"
+        else:
+            projected = args.linkchecker_projection(n)
+            if projected is not None and projected > LINKCHECKER_BUDGET_S:
+                result["linkchecker_skipped"] = (
+                    f"projected {projected:.0f} s from the smaller run (linear), over the "
+                    f"{LINKCHECKER_BUDGET_S} s budget"
+                )
+            else:
+                print(f"[bench] {n}: LinkChecker", flush=True)
+                lcres = run_linkchecker(lc, urls, base / "linkchecker", nginx, args.timeout)
+                result["linkchecker"] = lcres
+                args.linkchecker_seen[n] = lcres["wall_s"]
+                print(f"[bench] {n}: LinkChecker {lcres['wall_s']} s", flush=True)
+        for k, override in enumerate(args.what_if):
+            # Not freshness's defaults: what one setting changes, on a fresh store.
+            print(f"[bench] {n}: what if {override}", flush=True)
+            wdir = base / f"what-if-{k}"
+            wdir.mkdir()
+            shutil.copy(rundir / "freshness.toml", wdir / "freshness.toml")
+            wdb = wdir / "freshness.db"
+            subprocess.run(
+                [*freshness_command(), "--db", f"sqlite:///{wdb}", "import"]
+                + [str(built.prefix / "directory.yaml")],
+                cwd=wdir,
+                env=clean_env(),
+                check=True,
+                capture_output=True,
+            )
+            figures = freshness_pass(
+                wdir, wdb, T0, nginx, args.timeout, "first", tuple(override.split())
+            )
+            result.setdefault("what_if", []).append({"settings": override, "first": figures})
+            print(f"[bench] {n}: what if {override}: {figures['wall_s']} s", flush=True)
+        if args.profile and n == min(args.orgs):
+            print(f"[bench] {n}: profiling one more first pass with py-spy", flush=True)
+            prof_dir = base / "profile"
+            prof_dir.mkdir(exist_ok=True)
+            shutil.copy(rundir / "freshness.toml", prof_dir / "freshness.toml")
+            prof_db = prof_dir / "freshness.db"
+            subprocess.run(
+                [
+                    *freshness_command(),
+                    "--db",
+                    f"sqlite:///{prof_db}",
+                    "import",
+                    str(built.prefix / "directory.yaml"),
+                ],
+                cwd=prof_dir,
+                env=clean_env(),
+                check=True,
+                capture_output=True,
+            )
+            result["profile"] = profile_pass(prof_dir, prof_db, n)
+        errors = nginx.serious_errors()
+        result["nginx_serious_errors"] = len(errors)
+        if errors:
+            print(
+                f"[bench] {n}: WARNING nginx logged {len(errors)} serious errors, e.g. {errors[0]}"
+            )
+    result["ratios"] = ratios(result)
+    return result
+
+
+def run_bare(base: Path, nginx: web.Nginx, timeout: float, *, polite: bool) -> dict[str, Any]:
+    label = "bare-polite" if polite else "bare"
+    workdir = base / label
+    workdir.mkdir(exist_ok=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.bare_spider",
+        "--urls",
+        str(base / "urls.txt"),
+        "--hosts",
+        str(base / "hosts.json"),
+        "--stats",
+        str(workdir / "stats.json"),
+    ] + (["--polite"] if polite else [])
+    before = nginx.log_position()
+    cpu_before = nginx.cpu_seconds()
+    env = clean_env()
+    figures = measure(cmd, cwd=workdir, env=env, stdout_path=workdir / "out.txt", timeout=timeout)
+    figures["server"] = nginx.traffic(before)
+    figures["server_cpu_s"] = round(nginx.cpu_seconds() - cpu_before, 2)
+    figures["command"] = shlex.join(cmd)
+    try:
+        figures["spider"] = json.loads((workdir / "stats.json").read_text())
+    except (OSError, ValueError):
+        figures["spider"] = None
+        figures["error"] = tail(figures["stderr"])
+    return figures
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    if not a or not b:
+        return None
+    return round(a / b, 3)
+
+
+def ratios(result: dict[str, Any]) -> dict[str, Any]:
+    first = result["freshness"]["first"]
+    second = result["freshness"]["second"]
+    bare = result["bare_scrapy"]
+    polite = result.get("bare_scrapy_polite") or {}
+    lc = result.get("linkchecker") or {}
+    return {
+        "freshness_over_bare_wall": _ratio(first["wall_s"], bare["wall_s"]),
+        "freshness_over_bare_polite_wall": _ratio(first["wall_s"], polite.get("wall_s")),
+        "linkchecker_over_freshness_wall": _ratio(lc.get("wall_s"), first["wall_s"]),
+        "second_over_first_wall": _ratio(second["wall_s"], first["wall_s"]),
+        "second_over_first_bytes": _ratio(
+            second["server"]["bytes_sent"], first["server"]["bytes_sent"]
+        ),
+        "second_over_first_requests": _ratio(
+            second["server"]["requests"], first["server"]["requests"]
+        ),
+    }
+
+
+def add_rates(result: dict[str, Any]) -> None:
+    """Listed URLs per second and pages (requests nginx saw) per second, for every contender."""
+    listed = result["listed_urls"]
+    runs = [
+        result["freshness"]["first"],
+        result["freshness"]["second"],
+        result["bare_scrapy"],
+        result.get("bare_scrapy_polite"),
+        result.get("linkchecker"),
+        *(w["first"] for w in result.get("what_if", [])),
+    ]
+    for figures in runs:
+        if not figures:
+            continue
+        wall = figures["wall_s"] or None
+        figures["listed_urls_per_s"] = round(listed / wall, 1) if wall else None
+        requests = figures["server"]["requests"]
+        figures["pages_per_s"] = round(requests / wall, 1) if wall else None
+        own = (figures.get("cpu_user_s") or 0) + (figures.get("cpu_sys_s") or 0)
+        figures["other_cpu_s"] = round(
+            figures["machine_cpu_s"] - own - figures.get("server_cpu_s", 0), 2
+        )
+
+
+# --------------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--orgs", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--quick", action="store_true", help="about 50 organisations, no docs")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/freshness-bench"))
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+    parser.add_argument("--docs", type=Path, default=DEFAULT_DOCS)
+    parser.add_argument("--no-docs", action="store_true", help="write the JSON only")
+    parser.add_argument("--no-linkchecker", action="store_true")
+    parser.add_argument("--no-bare-polite", dest="bare_polite", action="store_false")
+    parser.add_argument("--profile", action="store_true", help="py-spy on the smallest N")
+    parser.add_argument(
+        "--what-if",
+        action="append",
+        default=[],
+        metavar="'NAME=VALUE ...'",
+        help="one more first pass with these settings (not the defaults); repeatable",
+    )
+    parser.add_argument("--no-install", action="store_true", help="never apt-get or pip install")
+    parser.add_argument("--timeout", type=float, default=3600, help="per command, in seconds")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.orgs = [50]
+        args.no_linkchecker = True
+        args.no_docs = True
+    args.orgs = sorted(set(args.orgs))
+    return args
+
+
+def main(argv: list[str] | None = None) -> Path:
+    args = parse_args(argv)
+    started = dt.datetime.now(dt.UTC)
+    nginx_exe = web.ensure_nginx(install=not args.no_install)
+    lc = None
+    args.linkchecker_skip_reason = None
+    if args.no_linkchecker:
+        args.linkchecker_skip_reason = "--no-linkchecker" + (" (--quick)" if args.quick else "")
+    else:
+        lc = ensure_linkchecker(install=not args.no_install)
+        if lc is None:
+            args.linkchecker_skip_reason = f"LinkChecker is not installed in {LINKCHECKER_VENV}"
+    args.linkchecker_seen = {}
+
+    def projection(n: int) -> float | None:
+        if not args.linkchecker_seen:
+            return None
+        smaller = max(k for k in args.linkchecker_seen if k <= n)
+        return args.linkchecker_seen[smaller] * n / smaller
+
+    args.linkchecker_projection = projection
+    args.results.mkdir(parents=True, exist_ok=True)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    SOURCE.update(snapshot_source(args.workdir))
+    if SOURCE.get("path"):
+        sys.path.insert(0, SOURCE["path"])  # freshness_defaults() reads the measured settings
+    print(f"[bench] measuring freshness at {SOURCE.get('commit')}", flush=True)
+    runs: list[dict[str, Any]] = []
+    argv_text = " ".join(argv if argv is not None else sys.argv[1:])
+    name = "quick" if args.quick else "orgs-" + "-".join(str(n) for n in args.orgs)
+    out = args.results / f"{started:%Y-%m-%d}-{name}.json"
+    document: dict[str, Any] = {
+        "schema": SCHEMA,
+        "date": started.isoformat(timespec="seconds"),
+        "finished": None,
+        "command": f".venv/bin/python -m bench.run {argv_text}".strip(),
+        "quick": args.quick,
+        "freshness_source": SOURCE,
+        "machine": machine(),
+        "defaults": freshness_defaults(),
+        "scenarios": [
+            {"name": s, "share": share, "what": what} for s, share, what in web.SCENARIOS
+        ],
+        "runs": runs,
+    }
+    for n in args.orgs:
+        result = bench_one(n, args, nginx_exe, lc)
+        add_rates(result)
+        runs.append(result)
+        out.write_text(json.dumps(document, indent=2) + "\n")  # what is done so far
+    document["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    out.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"[bench] results: {out}", flush=True)
+    if not args.no_docs:
+        from bench.report import render
+
+        page = render(document, out, args.docs)
+        print(f"[bench] report: {page}", flush=True)
+    return out
+
+
+def freshness_defaults() -> dict[str, Any]:
+    import spiders.settings as s
+
+    names = (
+        "CONCURRENT_REQUESTS",
+        "CONCURRENT_REQUESTS_PER_DOMAIN",
+        "DOWNLOAD_DELAY",
+        "AUTOTHROTTLE_ENABLED",
+        "AUTOTHROTTLE_START_DELAY",
+        "AUTOTHROTTLE_TARGET_CONCURRENCY",
+        "ROBOTSTXT_OBEY",
+        "RETRY_TIMES",
+        "DOWNLOAD_TIMEOUT",
+        "FRESHNESS_SOFT404_PROBE",
+        "FRESHNESS_DISCOVERY",
+        "FRESHNESS_DISCOVERY_PAGES",
+        "FRESHNESS_DISCOVERY_SITES",
+        "FRESHNESS_BATCH_SIZE",
+        "FRESHNESS_PROCESSES",
+        "FRESHNESS_PROCESSES_MIN_ORGS",
+    )
+    return {name: getattr(s, name, None) for name in names}
+
+
+if __name__ == "__main__":
+    started_at = time.monotonic()
+    main()
+    print(f"[bench] done in {time.monotonic() - started_at:.0f} s", flush=True)

@@ -1,0 +1,182 @@
+"""The benchmark of issue 7, small: it runs end to end and writes well-formed results.
+
+Speed is not checked here (it is measured and reported in docs/benchmarks.md); only that the
+script works against nginx and that its JSON has the keys and types the report reads.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench import web
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.e2e
+
+
+def _require_nginx() -> None:
+    if web.find_nginx() is None:
+        pytest.fail(
+            "nginx is not installed: the benchmark test serves its simulated web with it. "
+            "Install it with `apt-get install -y nginx` (scripts/install-test-servers should)."
+        )
+
+
+MEASURE_KEYS = {
+    "wall_s": float,
+    "cpu_user_s": float,
+    "cpu_sys_s": float,
+    "cpu_share": float,
+    "peak_rss_mb": float,
+    "processes_at_peak": int,
+    "exit_code": int,
+    "server": dict,
+    "server_cpu_s": float,
+    "listed_urls_per_s": float,
+    "pages_per_s": float,
+}
+
+
+def _check_measure(figures: dict, name: str) -> None:
+    for key, kind in MEASURE_KEYS.items():
+        assert key in figures, f"{name}: no {key}"
+        assert isinstance(figures[key], kind | int if kind is float else kind), (
+            f"{name}.{key} is {figures[key]!r}"
+        )
+    assert figures["exit_code"] == 0, f"{name} failed: {figures.get('error')}"
+    assert figures["wall_s"] > 0 and figures["peak_rss_mb"] > 0
+    server = figures["server"]
+    assert isinstance(server["requests"], int) and server["requests"] > 0
+    assert isinstance(server["bytes_sent"], int) and server["bytes_sent"] > 0
+    assert all(isinstance(k, str) and isinstance(v, int) for k, v in server["statuses"].items())
+    assert sum(server["statuses"].values()) == server["requests"]
+    assert sum(v["requests"] for v in server["by_path"].values()) == server["requests"]
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    # Not under tmp_path: that is private to its owner, and nginx's workers may run as nobody.
+    path = Path(tempfile.mkdtemp(prefix="freshness-bench-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_quick_benchmark_writes_well_formed_results(tmp_path: Path, workdir: Path) -> None:
+    _require_nginx()
+    results = tmp_path / "results"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--no-install"]
+        + ["--results", str(results), "--workdir", str(workdir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    files = list(results.glob("*.json"))
+    assert len(files) == 1
+    doc = json.loads(files[0].read_text())
+
+    assert doc["schema"] == 1 and doc["quick"] is True
+    assert isinstance(doc["date"], str) and isinstance(doc["command"], str)
+    for key in ("cpu", "os", "python", "scrapy", "nginx"):
+        assert isinstance(doc["machine"][key], str) and doc["machine"][key]
+    assert isinstance(doc["machine"]["cores"], int)
+    assert [s["name"] for s in doc["scenarios"]] == [s[0] for s in web.SCENARIOS]
+    [run] = doc["runs"]
+    assert run["orgs"] == 50 and run["listed_urls"] == 100
+    assert sum(run["web"]["scenarios"].values()) == 50
+
+    first, second = run["freshness"]["first"], run["freshness"]["second"]
+    _check_measure(first, "freshness first pass")
+    _check_measure(second, "freshness second pass")
+    _check_measure(run["bare_scrapy"], "bare Scrapy")
+    assert isinstance(first["store_bytes"], int) and first["store_bytes"] > 0
+    assert run["linkchecker"] is None and "--quick" in run["linkchecker_skipped"]
+    # The first pass recorded every listed URL.
+    assert run["freshness"]["census"]["runs"]["1"]["observations"] == 100
+    assert run["bare_scrapy"]["spider"]["urls"] == 100
+    for key in ("freshness_over_bare_wall", "second_over_first_wall", "second_over_first_bytes"):
+        assert isinstance(run["ratios"][key], float), key
+    assert run["ratios"]["linkchecker_over_freshness_wall"] is None
+
+
+def test_report_renders_from_results(tmp_path: Path) -> None:
+    """The page renders from a results file (made up here; the real one comes from run.py)."""
+    pytest.importorskip("matplotlib")
+    from bench.report import render
+
+    def figures(wall: float) -> dict:
+        return {
+            "wall_s": wall,
+            "cpu_user_s": wall / 2,
+            "cpu_sys_s": 0.1,
+            "cpu_share": 0.5,
+            "peak_rss_mb": 100.0,
+            "processes_at_peak": 1,
+            "exit_code": 0,
+            "listed_urls_per_s": 10.0,
+            "pages_per_s": 20.0,
+            "store_bytes": 1000,
+            "server": {
+                "requests": 10,
+                "bytes_sent": 1000,
+                "statuses": {"200": 10},
+                "by_path": {"homepage": {"requests": 10, "bytes_sent": 1000}},
+            },
+        }
+
+    stats = {
+        "organisations": 10,
+        "with_robots_txt": 7,
+        "catch_all_200": 1,
+        "mean_html_bytes": {"index.html": 100},
+        "mean_gzip_bytes": {"index.html": 50},
+        "build_s": 0.1,
+    }
+    doc = {
+        "date": "2026-11-23T00:00:00+00:00",
+        "finished": "2026-11-23T00:01:00+00:00",
+        "command": ".venv/bin/python -m bench.run --orgs 10",
+        "machine": {
+            k: "x" for k in ("cpu", "ram_gib", "os", "kernel", "python", "scrapy", "twisted")
+        }
+        | {"cores": 2, "lxml": "x", "sqlalchemy": "x", "nginx": "x", "linkchecker": None},
+        "defaults": {"CONCURRENT_REQUESTS": 64},
+        "scenarios": [{"name": "moved", "share": 0.05, "what": "moves"}],
+        "runs": [
+            {
+                "orgs": 10,
+                "listed_urls": 20,
+                "web": stats,
+                "freshness_import": {"wall_s": 1.0},
+                "freshness": {"first": figures(4.0), "second": figures(2.0), "census": {}},
+                "bare_scrapy": figures(2.0),
+                "bare_scrapy_polite": None,
+                "linkchecker": None,
+                "linkchecker_skipped": "--no-linkchecker",
+                "ratios": {
+                    "freshness_over_bare_wall": 2.0,
+                    "freshness_over_bare_polite_wall": None,
+                    "linkchecker_over_freshness_wall": None,
+                    "second_over_first_wall": 0.5,
+                    "second_over_first_bytes": 1.0,
+                    "second_over_first_requests": 1.0,
+                },
+            }
+        ],
+    }
+    page = render(doc, tmp_path / "results.json", tmp_path / "docs")
+    text = page.read_text()
+    assert "| Speed at 10 organisations |" in text and "**not met**" in text
+    assert (tmp_path / "docs" / "benchmarks.png").stat().st_size > 0
