@@ -234,7 +234,7 @@ class ShardPipeline:
 
     def __init__(self, crawler: Any) -> None:
         self.settings = crawler.settings
-        self.run_id = self.settings.getint("FRESHNESS_RUN_ID")
+        self.run_id: int | None = self.settings.getint("FRESHNESS_RUN_ID") or None
         self.batch_size = max(1, self.settings.getint("FRESHNESS_BATCH_SIZE"))
         self.stored_text = self.settings.getint("FRESHNESS_STORED_TEXT")
         self.buffer: list[Observation] = []
@@ -249,7 +249,7 @@ class ShardPipeline:
 
     def process_item(self, item: Any) -> Any:
         observation = item_to_observation(item)
-        observation.run_id = self.run_id
+        observation.run_id = self.run_id or item.get("run_id")
         if item.get("role") == "canary":
             # Not the directory's business, and not storable: tell the parent, which judges
             # whether this machine was online.
@@ -275,30 +275,20 @@ class ShardPipeline:
             self.store.close()
 
 
-class WorkerPipeline:
-    """A distributed worker's recorder: observations go to the shared store under the
-    coordinator's run; an organisation is reported done to Redis only after its observations
+class WorkerPipeline(ShardPipeline):
+    """A distributed worker's recorder: observations go to the shared store under the run
+    named in each item; an organisation is reported done to Redis only after its observations
     are committed, so a worker killed at any moment loses nothing the coordinator counts on.
 
-    Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE`` and ``REDIS_URL``.
+    Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_STORED_TEXT``, ``REDIS_URL``.
     """
 
     def __init__(self, crawler: Any) -> None:
         from monitor.distributed import redis_client
 
-        self.settings = crawler.settings
-        self.batch_size = max(1, self.settings.getint("FRESHNESS_BATCH_SIZE"))
-        self.stored_text = self.settings.getint("FRESHNESS_STORED_TEXT")
+        super().__init__(crawler)
+        self.run_id = None  # each queue message carries its own run
         self.redis = redis_client(self.settings.get("REDIS_URL"))
-        self.buffer: list[Observation] = []
-        self.store: Store | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> WorkerPipeline:
-        return cls(crawler)
-
-    def open_spider(self) -> None:
-        self.store = open_store(self.settings)
 
     def process_item(self, item: Any) -> Any:
         from monitor.distributed import mark_done
@@ -307,26 +297,7 @@ class WorkerPipeline:
             self.flush()
             mark_done(self.redis, item["run_id"], item["org_done"])
             return item
-        observation = item_to_observation(item)
-        observation.run_id = item.get("run_id")
-        if item.get("role") != "candidate":
-            record_outcome(observation, classify(observation), self.stored_text)
-        self.buffer.append(observation)
-        if len(self.buffer) >= self.batch_size:
-            self.flush()
-        return item
-
-    def flush(self) -> None:
-        if not self.buffer or self.store is None:
-            return
-        with self.store.transaction() as repo:
-            repo.record_observations(self.buffer)
-        self.buffer = []
-
-    def close_spider(self) -> None:
-        self.flush()
-        if self.store is not None:
-            self.store.close()
+        return super().process_item(item)
 
 
 def run_worker(settings: Settings, redis_url: str, *, idle: int) -> dict[str, Any]:
