@@ -144,7 +144,7 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=120)
+    fig, ax = plt.subplots(figsize=(7.5, 6.2), dpi=120)
     styles = {
         "freshness_first": ("tab:blue", "o", "-"),
         "freshness_second": ("tab:cyan", "o", "--"),
@@ -156,15 +156,18 @@ def plot(doc: dict[str, Any], path: Path) -> None:
         points = [
             (run["orgs"], figures["wall_s"])
             for run in doc["runs"]
-            if (figures := contender(run, key)) and figures.get("exit_code") == 0
+            if (figures := contender(run, key))
+            # LinkChecker exits 1 when it finds broken links, as it should here.
+            and figures.get("exit_code") in ((0, 1) if key == "linkchecker" else (0,))
         ]
         if not points:
             continue
         color, marker, line = styles[key]
         xs, ys = zip(*points, strict=True)
         ax.plot(xs, ys, marker=marker, linestyle=line, color=color, label=label)
+        nudge = {"freshness_second": 4, "bare_scrapy_polite": -10}.get(key, -4)
         for x, y in points:
-            ax.annotate(f"{y:.0f} s", (x, y), textcoords="offset points", xytext=(6, -4), size=8)
+            ax.annotate(f"{y:.0f} s", (x, y), textcoords="offset points", xytext=(6, nudge), size=8)
     orgs = [run["orgs"] for run in doc["runs"]]
     if SCALE_N in orgs or max(orgs) >= SCALE_N:
         ax.scatter(
@@ -182,7 +185,7 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     ax.set_ylabel("wall time, seconds")
     ax.set_title(f"Time against N on {doc['machine']['cores']} cores ({doc['date'][:10]})")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -348,7 +351,8 @@ def render(
         "`/tmp/freshness-bench`, and writes `bench/results/DATE-orgs-….json`, this page and "
         "`docs/benchmarks.png`. `--profile` adds a py-spy profile of one more first pass at the "
         "smallest N (`pip install py-spy`). `--quick` is the small version the test suite runs "
-        "(about 50 organisations, no LinkChecker, no page). "
+        "(about 50 organisations, no LinkChecker, no page, sites on port 18080 so it can run "
+        "beside a full benchmark on 8080). "
         "`python -m bench.report RESULTS.json` renders this page again from a results file.",
         "",
         "## What is measured",
@@ -444,8 +448,11 @@ def render(
         if census.get("runs"):
             cats = census["runs"].get("1", {}).get("categories", {})
             lines += [
-                "What the first pass recorded for the listed URLs, by category: "
-                + ", ".join(f"{k} {v:,}" for k, v in cats.items())
+                "What the first pass recorded, by category: "
+                + ", ".join(
+                    f"{'discovery candidates (not classified)' if k == 'none' else k} {v:,}"
+                    for k, v in cats.items()
+                )
                 + ". Findings open after both passes: "
                 + (", ".join(f"{k} {v:,}" for k, v in census.get("findings", {}).items()) or "none")
                 + " (a dead link needs 3 failures over 48 hours, so none is declared yet).",

@@ -664,7 +664,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-install", action="store_true", help="never apt-get or pip install")
     parser.add_argument("--timeout", type=float, default=3600, help="per command, in seconds")
+    parser.add_argument(
+        "--port", type=int, help=f"the sites' port (default {web.PORT}, 18080 with --quick)"
+    )
     args = parser.parse_args(argv)
+    if args.port is None:
+        args.port = 18080 if args.quick else web.PORT
     if args.quick:
         args.orgs = [50]
         args.no_linkchecker = True
@@ -675,6 +680,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> Path:
     args = parse_args(argv)
+    web.use_ports(args.port)
     started = dt.datetime.now(dt.UTC)
     nginx_exe = web.ensure_nginx(install=not args.no_install)
     lc = None

@@ -31,6 +31,13 @@ PROXY_ADDRESS = "127.254.254.254"  # LinkChecker's way in: a forward proxy mappi
 PROXY_PORT = 3128
 SEED = 7
 
+
+def use_ports(port: int) -> None:
+    """Serve the sites on ``port`` and the proxy on ``port + 1`` (so two webs can coexist)."""
+    global PORT, PROXY_PORT
+    PORT, PROXY_PORT = port, port + 1
+
+
 # (name, share of organisations, what happens). Every other organisation is healthy.
 SCENARIOS: tuple[tuple[str, float, str], ...] = (
     ("site_404", 0.02, "the whole site answers 404 (hosting gone, server still up)"),
@@ -603,6 +610,7 @@ class BuiltWeb:
     prefix: Path
     orgs: list[Org]
     stats: dict[str, Any]
+    token: str = ""  # answered at /__bench__, so a client knows it reached this web's nginx
 
     def hosts(self) -> dict[str, str]:
         return hosts_map(self.orgs)
@@ -632,8 +640,10 @@ def build(prefix: Path, n: int) -> BuiltWeb:
         (prefix / sub).mkdir(parents=True)
     prefix.chmod(0o755)  # nginx workers may run as another user
     orgs = plan(n)
+    token = os.urandom(8).hex()
     for name, text in _SNIPPETS.items():
-        (prefix / "snippets" / f"{name}.conf").write_text(text)
+        marker = f'location = /__bench__ {{ return 200 "{token}"; }}\n'
+        (prefix / "snippets" / f"{name}.conf").write_text(text + marker)
     sizes: dict[str, list[int]] = {}
     zipped: dict[str, list[int]] = {}
     pages = 0
@@ -664,7 +674,7 @@ def build(prefix: Path, n: int) -> BuiltWeb:
         "mean_gzip_bytes": {k: round(sum(v) / len(v)) for k, v in sorted(zipped.items())},
         "build_s": round(time.monotonic() - started, 2),
     }
-    return BuiltWeb(prefix, orgs, stats)
+    return BuiltWeb(prefix, orgs, stats, token)
 
 
 # --------------------------------------------------------------------------------- serving
@@ -740,6 +750,16 @@ class Nginx:
                 err = self.process.stderr.read().decode() if self.process.stderr else ""
                 raise RuntimeError(f"nginx exited at start ({self.process.returncode}): {err}")
             if all(_listening(ip, port) for ip, port in targets if ip):
+                time.sleep(0.3)  # an nginx that failed to bind exits at once
+                if self.process.poll() is not None:
+                    continue  # reported at the top of the loop
+                for ip, port in targets[:2]:
+                    if ip and _token(ip, port) != self.web.token:
+                        self.stop()
+                        raise RuntimeError(
+                            f"{ip}:{port} is answered by another server (another benchmark "
+                            "running?); use --port to pick another port"
+                        )
                 return
             time.sleep(0.1)
         self.stop()
@@ -845,6 +865,20 @@ def _listening(ip: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def _token(ip: str, port: int) -> str | None:
+    import http.client
+
+    connection = http.client.HTTPConnection(ip, port, timeout=5)
+    try:
+        connection.request("GET", "/__bench__")
+        response = connection.getresponse()
+        return response.read().decode() if response.status == 200 else None
+    except OSError:
+        return None
+    finally:
+        connection.close()
 
 
 def _children(pid: int) -> list[int]:
