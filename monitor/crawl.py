@@ -25,9 +25,6 @@ from storage.records import Observation
 
 logger = logging.getLogger("freshness.crawl")
 
-# Facts too big to keep in memory for the whole run; they are in the store already.
-_BULKY_FACTS = ("text",)
-
 
 def build_settings(
     project: Mapping[str, Any] | None = None, cmdline: Mapping[str, Any] | None = None
@@ -81,14 +78,6 @@ def record_outcome(observation: Observation, outcome: Outcome, stored_text: int)
         observation.facts["text_stored_chars"] = stored_text
 
 
-def slim(observation: Observation) -> Observation:
-    """A copy without the page text, to keep thousands of them in memory until the verdicts."""
-    facts = {k: v for k, v in observation.facts.items() if k not in _BULKY_FACTS}
-    if isinstance(facts.get("probe"), dict):
-        facts["probe"] = {k: v for k, v in facts["probe"].items() if k not in _BULKY_FACTS}
-    return Observation(**{**observation.__dict__, "facts": facts})
-
-
 class RecordObservationsPipeline:
     """Classify, record in batches, and conclude the run when the crawl closes.
 
@@ -127,7 +116,7 @@ class RecordObservationsPipeline:
         outcome = classify(observation)
         record_outcome(observation, outcome, self.stored_text)
         observation.run_id = self.run_id
-        self.judged.append((slim(observation), outcome))
+        self.judged.append((observation.slim(), outcome))
         if item.get("role") == "canary":
             return item  # only tells whether we are online; not the directory's business
         self.buffer.append(observation)
@@ -174,6 +163,7 @@ def run_crawl(
     settings: Settings,
     *,
     targets: Sequence[Mapping[str, Any]] | None = None,
+    listed_domains: Sequence[str] = (),
     record: bool = True,
     collect: bool = False,
     progress: ProgressCallback | None = None,
@@ -182,7 +172,8 @@ def run_crawl(
     crawl's stats.
 
     With ``record=False`` nothing is written anywhere (an ad-hoc ``freshness check URL``).
-    ``progress(done, total, host)`` is called as organisations finish.
+    ``progress(done, total, host)`` is called as organisations finish. ``listed_domains`` are
+    the directory's sites, which discovery does not fetch as candidates.
     """
     from spiders.directory import DirectorySpider
 
@@ -218,7 +209,9 @@ def run_crawl(
     crawler.signals.connect(on_item, signal=signals.item_scraped)
     if progress is not None:
         progress(0, total, "")
-    kwargs = {"targets": [dict(t) for t in targets]} if targets is not None else {}
+    kwargs: dict[str, Any] = {"listed_domains": list(listed_domains)}
+    if targets is not None:
+        kwargs["targets"] = [dict(t) for t in targets]
     process.crawl(crawler, **kwargs)
     process.start()
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}

@@ -117,12 +117,16 @@ def conclude_distributed(
     """Judge a run whose observations the workers recorded; one observation per link counts."""
     from monitor.service import conclude_run
 
-    with store.transaction() as repo:
-        observations = repo.observations(run_id=run_id)
     latest: dict[Any, Any] = {}
-    for obs in sorted(observations, key=lambda o: o.id or 0):
-        key = obs.link_id if obs.link_id is not None else (obs.org_id, obs.url)
-        latest[key] = obs  # a re-queued organisation may have been half-done by a dead worker
+    with store.transaction() as repo:
+        for obs in repo.run_observations(run_id):  # oldest first
+            key = obs.link_id if obs.link_id is not None else (obs.org_id, obs.url)
+            # A re-queued organisation may have been half-done by a dead worker: the last
+            # observation counts. Listed pages classified by the worker, on their full text,
+            # need no text now; candidates keep theirs for the new-organisation check.
+            judged_already = obs.category is not None and obs.evidence is not None
+            candidate = obs.facts.get("role") == "candidate"
+            latest[key] = obs.slim() if judged_already and not candidate else obs
     judged = []
     for obs in latest.values():
         if obs.facts.get("role") == "candidate":

@@ -144,10 +144,11 @@ def judge_run(
             role = obs.facts.get("role")
             if role == "homepage" and obs.facts.get("identity"):
                 _rename(judgement, obs, entry, now)
-            if role == "groups" and "groups" in obs.facts and not obs.facts.get("groups_error"):
+            reading = _groups_reading(obs, previous.get(obs.link_id)) if role == "groups" else None
+            if reading is not None:
                 _groups(
                     judgement,
-                    obs,
+                    reading,
                     entry,
                     before=previous.get(obs.link_id),
                     seen=(groups_seen or {}).get(obs.link_id, ()),
@@ -195,6 +196,21 @@ def _rename(
             material=normalise_group_name(new_name),
         )
     )
+
+
+def _groups_reading(obs: Observation, before: Observation | None) -> Observation | None:
+    """The groups page as read this run, or None when it could not be read.
+
+    A 304 says the page is the one last read in full, so that reading's groups stand for it:
+    groups pages are revisited conditionally, and their lists still compared every run.
+    """
+    if "groups" in obs.facts:
+        return None if obs.facts.get("groups_error") else obs
+    if obs.status != 304 or before is None or "groups" not in before.facts:
+        return None
+    if before.facts.get("groups_error"):
+        return None
+    return dataclasses.replace(obs, facts={**obs.facts, "groups": before.facts["groups"]})
 
 
 def _groups(
@@ -379,11 +395,11 @@ def _with_validators(state: LinkState, obs: Observation, outcome: Outcome) -> Li
     """Keep ETag and Last-Modified only for pages judged fine.
 
     A 304 then means "still the page we judged ok". A soft 404 or a parked page must be fetched
-    in full again, or its failures would be reset by a 304.
+    in full again, or its failures would be reset by a 304. A groups page answering 304 keeps
+    the group list of its last full reading (``_groups_reading``).
     """
     state = dataclasses.replace(state, probe=_probe_to_keep(state, obs, outcome))
-    if not outcome.is_ok or obs.redirect_chain or state.role == "groups":
-        # Groups pages are always fetched in full: their group list is compared every run.
+    if not outcome.is_ok or obs.redirect_chain:
         # Redirected links are fetched in full: the validators belong to the final page.
         return dataclasses.replace(state, etag=None, last_modified=None)
     if obs.status == 304:

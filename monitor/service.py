@@ -103,7 +103,7 @@ def conclude_run(
     with store.transaction() as repo:
         entries = {org.id: org.entry for org in repo.organisations(include_inactive=True)}
         states = {s.id: s for s in repo.link_states()}
-        previous = repo.latest_observations(
+        previous = repo.latest_readings(
             [o.link_id for o, _ in listed if o.link_id is not None], before_run_id=run_id
         )
         groups_links = [o.link_id for o, _ in listed if o.facts.get("role") == "groups"]
@@ -176,7 +176,7 @@ def run_pass(
     """
     import time
 
-    from monitor.targets import load_due_targets
+    from monitor.targets import listed_domains, load_due_targets
     from storage.lock import LockHeld, run_lock
 
     started = time.monotonic()
@@ -199,12 +199,15 @@ def run_pass(
             if not organisations:
                 return None
             processes = process_count(settings, len(organisations))
+            domains = listed_domains(settings)
             if processes > 1:
-                summary = _run_in_processes(store, settings, targets, processes, progress)
+                summary = _run_in_processes(store, settings, targets, domains, processes, progress)
             else:
                 from monitor.crawl import run_crawl  # Scrapy only where it crawls
 
-                _, stats = run_crawl(settings, targets=targets, progress=progress)
+                _, stats = run_crawl(
+                    settings, targets=targets, listed_domains=domains, progress=progress
+                )
                 summary = stats.get("freshness/summary")
     except LockHeld as exc:
         raise RunLocked(str(exc)) from exc
@@ -227,6 +230,7 @@ def _run_in_processes(
     store: Store,
     settings: Any,
     targets: list[dict[str, Any]],
+    listed_domains: list[str],
     processes: int,
     progress: Callable[[int, int, str], None] | None,
 ) -> dict[str, Any]:
@@ -239,7 +243,12 @@ def _run_in_processes(
     canaries: list[str] = []
     try:
         finished = crawl_in_processes(
-            settings, run_id, split(targets, processes), progress=progress, canaries=canaries
+            settings,
+            run_id,
+            split(targets, processes),
+            listed_domains=listed_domains,
+            progress=progress,
+            canaries=canaries,
         )
     except RuntimeError as exc:
         with store.transaction() as repo:
@@ -257,7 +266,7 @@ def check(store_factory: Callable[[], Store], target: str, settings: Any) -> lis
     from monitor.classify import classify
     from monitor.crawl import item_to_observation, run_crawl
     from monitor.judge import status_chain
-    from monitor.targets import load_due_targets
+    from monitor.targets import listed_domains, load_due_targets
 
     if target.startswith(("http://", "https://")):
         items, _ = run_crawl(
@@ -271,7 +280,12 @@ def check(store_factory: Callable[[], Store], target: str, settings: Any) -> lis
             repo.organisation(target)  # raises NotFound with a hint
         settings = settings.copy()
         settings.set("FRESHNESS_ORGS", [target], priority="cmdline")
-        items, _ = run_crawl(settings, targets=load_due_targets(settings), collect=True)
+        items, _ = run_crawl(
+            settings,
+            targets=load_due_targets(settings),
+            listed_domains=listed_domains(settings),
+            collect=True,
+        )
     rows = []
     for item in items:
         if item.get("role") == "candidate":

@@ -80,6 +80,7 @@ def crawl_in_processes(
     run_id: int,
     shards: list[list[dict[str, Any]]],
     *,
+    listed_domains: Sequence[str] = (),
     progress: ProgressCallback | None = None,
     canaries: list[str] | None = None,
 ) -> bool:
@@ -95,7 +96,16 @@ def crawl_in_processes(
         children = []
         for index, shard in enumerate(shards):
             job = Path(tmp) / f"shard-{index}.json"
-            job.write_text(json.dumps({"run_id": run_id, "settings": portable, "targets": shard}))
+            job.write_text(
+                json.dumps(
+                    {
+                        "run_id": run_id,
+                        "settings": portable,
+                        "targets": shard,
+                        "listed_domains": list(listed_domains),
+                    }
+                )
+            )
             children.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "monitor.shards", str(job)],
@@ -169,7 +179,12 @@ def _child(job_path: str) -> int:
     def report(done: int, total: int, host: str) -> None:
         print(f"progress {done} {total} {host}", flush=True)
 
-    _, stats = run_crawl(settings, targets=job["targets"], progress=report)
+    _, stats = run_crawl(
+        settings,
+        targets=job["targets"],
+        listed_domains=job.get("listed_domains", ()),
+        progress=report,
+    )
     return 0 if stats.get("finish_reason") in ("finished", "shutdown") else 1
 
 

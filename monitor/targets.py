@@ -59,6 +59,24 @@ def load_due_targets(settings: Any) -> list[dict[str, Any]]:
     ]
 
 
+def listed_domains(settings: Any) -> list[str]:
+    """The registered domain of every URL the directory lists, inactive entries included.
+
+    Discovery skips links to these sites: they are checked as listed URLs already, and a site
+    the directory lists can never be a *new* organisation (``monitor.judge`` drops it anyway).
+    """
+    from monitor.outbound import registered_domain
+
+    store = open_store(settings)
+    try:
+        with store.transaction() as repo:
+            orgs = repo.organisations(include_inactive=True)
+    finally:
+        store.close()
+    domains = {registered_domain(url) for org in orgs for _, url in org.entry.listed_links()}
+    return sorted(d for d in domains if d)
+
+
 def _fresh_probe(probe: dict[str, Any] | None, now: Any, policy: Policy) -> dict[str, Any] | None:
     """A cached hard-404 probe still young enough to stand in for a new one."""
     if not probe or not probe.get("at"):

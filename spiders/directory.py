@@ -6,7 +6,8 @@ observation item (see ``spiders.items``). It does not decide whether anything is
 
 Targets come from the ``targets`` spider argument, from ``FRESHNESS_TARGETS``, or, when
 neither is given (``scrapy crawl directory``), from the loader named by
-``FRESHNESS_TARGET_LOADER`` (the store's due organisations by default).
+``FRESHNESS_TARGET_LOADER`` (the store's due organisations by default). The
+``listed_domains`` argument names the sites the directory lists, which discovery need not visit.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from monitor.groups import extract_groups
 from monitor.identity import as_tree, extract_identity, meta_description, page_types
-from monitor.outbound import candidate_pages, outbound_links
+from monitor.outbound import candidate_pages, outbound_links, registered_domain
 from monitor.pagefacts import page_facts
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -64,9 +65,17 @@ KEPT_HEADERS = (
 class DirectorySpider(Spider):
     name = "directory"
 
-    def __init__(self, targets: list[dict[str, Any]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        targets: list[dict[str, Any]] | None = None,
+        listed_domains: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.targets = targets
+        # Registered domains the directory lists: checked as listed URLs already, and never
+        # new organisations, so discovery does not fetch them again.
+        self.listed_domains: set[str] = set(listed_domains or ())
         self._probe_cache: dict[str, dict[str, Any]] = {}
         self._received: dict[int, int] = {}
         self._candidates_requested: set[str] = set()
@@ -93,6 +102,13 @@ class DirectorySpider(Spider):
                 settings.get("FRESHNESS_TARGET_LOADER", "monitor.targets.load_due_targets")
             )
             spider.targets = loader(settings)
+            if not spider.listed_domains:
+                from monitor.targets import listed_domains
+
+                spider.listed_domains.update(listed_domains(settings))
+        spider.listed_domains.update(
+            registered_domain(t["url"]) for t in spider.targets or [] if t.get("org_id")
+        )
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
         crawler.signals.connect(spider.on_bytes, signal=signals.bytes_received)
         return spider
@@ -257,7 +273,7 @@ class DirectorySpider(Spider):
         for link in links:
             domain = link.get("domain") or ""
             key = f"{org_id} {domain}"
-            if not domain:
+            if not domain or domain in self.listed_domains:
                 continue
             if key in self._candidates_requested:
                 pages = self._candidate_links[key]

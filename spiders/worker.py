@@ -21,6 +21,7 @@ from scrapy import Request
 from scrapy_redis.spiders import RedisMixin
 
 from monitor.distributed import QUEUE_KEY, taken_key
+from monitor.outbound import registered_domain
 from spiders.directory import DirectorySpider
 
 
@@ -52,6 +53,7 @@ class WorkerSpider(RedisMixin, DirectorySpider):
             return
         self.server.hset(taken_key(run_id), org_id, str(time.time()))
         self.outstanding[org_id] = self.outstanding.get(org_id, 0) + len(targets)
+        self.listed_domains.update(registered_domain(t["url"]) for t in targets if t.get("url"))
         for target in targets:
             target = {**target, "run_id": run_id, "org_total": len(targets)}
             conditional = not (self.discovery and target.get("discover"))

@@ -5,6 +5,7 @@ No SQLAlchemy here: ``monitor`` works on these records without knowing how they 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,6 +113,16 @@ class Observation:
     run_id: int | None = None
     id: int | None = None
 
+    # Facts that only the crawl and the classifier need; verdicts are decided without them.
+    BULKY_FACTS = ("text", "outbound")
+
+    def slim(self) -> Observation:
+        """A copy without the page text and outbound links, to hold thousands until judged."""
+        facts = {k: v for k, v in self.facts.items() if k not in self.BULKY_FACTS}
+        if isinstance(facts.get("probe"), dict):
+            facts["probe"] = {k: v for k, v in facts["probe"].items() if k != "text"}
+        return dataclasses.replace(self, facts=facts)
+
 
 @dataclass
 class Finding:
@@ -158,6 +169,12 @@ class Finding:
         ):
             if key in self.details:
                 out[key] = self.details[key]
+        if self.kind == "new_organisation":
+            # The README promises these for a candidate: where it lives and who links to it.
+            if "domain" in self.details:
+                out["domain"] = self.details["domain"]
+            if "linked_from" in self.details:
+                out["linked_from"] = list(self.details["linked_from"] or [])
         if self.resolved_at is not None:
             out["resolved_at"] = _iso(self.resolved_at)
         return out

@@ -7,7 +7,7 @@ The caller owns the transaction (see ``Store.transaction``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -285,36 +285,54 @@ class Repository:
             query = query.limit(limit)
         return [_row_to_observation(r) for r in self.session.scalars(query)]
 
-    def latest_observations(
+    def run_observations(self, run_id: int) -> Iterator[Observation]:
+        """Every observation of a run, oldest first, read in batches rather than all at once."""
+        query = (
+            select(ObservationRow)
+            .where(ObservationRow.run_id == run_id)
+            .order_by(ObservationRow.id)
+            .execution_options(yield_per=_CHUNK)
+        )
+        for row in self.session.scalars(query):
+            yield _row_to_observation(row)
+
+    def latest_readings(
         self, link_ids: Iterable[int], *, before_run_id: int
     ) -> dict[int, Observation]:
-        """The last observation of each link made before the given run."""
-        ids = list(link_ids)
-        if not ids:
-            return {}
-        latest = (
-            select(func.max(ObservationRow.id))
-            .where(ObservationRow.link_id.in_(ids), ObservationRow.run_id < before_run_id)
-            .group_by(ObservationRow.link_id)
-        )
-        rows = self.session.scalars(select(ObservationRow).where(ObservationRow.id.in_(latest)))
-        return {r.link_id: _row_to_observation(r) for r in rows if r.link_id is not None}
+        """The last observation of each link before the given run that read the page: a 304
+        ("unchanged") is passed over for the reading it confirmed. Without page text."""
+        found: dict[int, Observation] = {}
+        for ids in _chunks(link_ids):
+            latest = (
+                select(func.max(ObservationRow.id))
+                .where(
+                    ObservationRow.link_id.in_(ids),
+                    ObservationRow.run_id < before_run_id,
+                    or_(ObservationRow.status.is_(None), ObservationRow.status != 304),
+                )
+                .group_by(ObservationRow.link_id)
+            )
+            rows = self.session.scalars(select(ObservationRow).where(ObservationRow.id.in_(latest)))
+            for row in rows:
+                if row.link_id is not None:
+                    found[row.link_id] = _row_to_observation(row).slim()
+        return found
 
     def groups_seen(self, link_ids: Iterable[int], *, before_run_id: int) -> dict[int, list[str]]:
         """Every group name ever extracted from each link's page before the given run."""
         ids = list(link_ids)
         seen: dict[int, list[str]] = {i: [] for i in ids}
-        if not ids:
-            return seen
-        rows = self.session.execute(
-            select(ObservationRow.link_id, ObservationRow.facts).where(
-                ObservationRow.link_id.in_(ids), ObservationRow.run_id < before_run_id
+        for chunk in _chunks(ids):
+            rows = self.session.execute(
+                # Only the group lists, not whole facts: a link's history grows every run.
+                select(ObservationRow.link_id, ObservationRow.facts["groups"]).where(
+                    ObservationRow.link_id.in_(chunk), ObservationRow.run_id < before_run_id
+                )
             )
-        )
-        for link_id, facts in rows:
-            for group in (facts or {}).get("groups") or []:
-                if isinstance(group, dict) and group.get("name"):
-                    seen[link_id].append(group["name"])
+            for link_id, groups in rows:
+                for group in groups if isinstance(groups, list) else ():
+                    if isinstance(group, dict) and group.get("name"):
+                        seen[link_id].append(group["name"])
         return seen
 
     def count_observations(self) -> int:
@@ -684,6 +702,15 @@ def _row_to_link(row: ListedLinkRow) -> LinkState:
         last_modified=row.last_modified,
         probe=dict(row.probe) if row.probe else None,
     )
+
+
+_CHUNK = 500  # rows or ids per query: bounded memory, and within SQLite's parameter limit
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    batch = list(ids)
+    for start in range(0, len(batch), _CHUNK):
+        yield batch[start : start + _CHUNK]
 
 
 def _row_to_observation(row: ObservationRow) -> Observation:

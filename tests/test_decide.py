@@ -186,3 +186,72 @@ def test_temporary_redirect_is_a_move_only_when_it_persists() -> None:
         [(now_obs, outcome("ok"))], states, entries, now=T0, policy=POLICY, previous={1: now_obs}
     )
     assert [d.finding.kind for d in second.open] == ["moved"]
+
+
+def _groups_obs(status: int, groups: list[str] | None = None, **facts: object) -> Observation:
+    if groups is not None:
+        facts["groups"] = [{"name": g} for g in groups]
+    return _obs("http://a.test/groups", 2, status=status, facts={"role": "groups", **facts})
+
+
+@pytest.mark.parametrize(
+    ("reading", "kinds"),
+    [
+        # The last full reading lacked "Two": the 304 confirms it, a second miss.
+        (["One"], ["removed_group"]),
+        # The last full reading had every listed group and a new one, seen before: no change.
+        (["One", "Two", "Three"], []),
+    ],
+)
+def test_a_304_groups_page_is_judged_on_its_last_full_reading(
+    reading: list[str], kinds: list[str]
+) -> None:
+    entries = {"a": DirectoryEntry(id="a", name="A", url="http://a.test/", groups=("One", "Two"))}
+    states = {2: LinkState(id=2, org_id="a", url="http://a.test/groups", role="groups")}
+    judgement = judge_run(
+        [(_groups_obs(304, not_modified=True), outcome("ok"))],
+        states,
+        entries,
+        previous={2: _groups_obs(200, reading)},
+        groups_seen={2: reading},
+        now=T0,
+        policy=POLICY,
+    )
+    assert [d.finding.kind for d in judgement.open] == kinds
+    assert judgement.states[0].etag is None  # a 304 keeps the validators it was sent with
+
+
+@pytest.mark.parametrize(
+    "before",
+    [None, _groups_obs(200, None), _groups_obs(200, [], groups_error="bad selector")],
+    ids=["never read", "read without groups", "selector error"],
+)
+def test_a_304_without_a_usable_reading_says_nothing_about_groups(
+    before: Observation | None,
+) -> None:
+    entries = {"a": DirectoryEntry(id="a", name="A", url="http://a.test/", groups=("One", "Two"))}
+    states = {2: LinkState(id=2, org_id="a", url="http://a.test/groups", role="groups")}
+    judgement = judge_run(
+        [(_groups_obs(304, not_modified=True), outcome("ok"))],
+        states,
+        entries,
+        previous={2: before} if before is not None else {},
+        groups_seen={2: ["One"]},
+        now=T0,
+        policy=POLICY,
+    )
+    assert judgement.open == []
+    # Nor is anything resolved: an unread page cannot show a listed group is back.
+    assert not [r for r in judgement.resolve if r[1] in ("removed_group", "new_group")]
+
+
+def test_groups_pages_keep_their_validators_for_conditional_revisits() -> None:
+    entries = {"a": DirectoryEntry(id="a", name="A", url="http://a.test/", groups=("One",))}
+    states = {2: LinkState(id=2, org_id="a", url="http://a.test/groups", role="groups")}
+    read = _groups_obs(200, ["One"])
+    read.headers = {"etag": '"v1"', "last-modified": "Mon, 05 Jan 2026 10:00:00 GMT"}
+    judgement = judge_run([(read, outcome("ok"))], states, entries, now=T0, policy=POLICY)
+    assert (judgement.states[0].etag, judgement.states[0].last_modified) == (
+        '"v1"',
+        "Mon, 05 Jan 2026 10:00:00 GMT",
+    )

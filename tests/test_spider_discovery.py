@@ -68,3 +68,24 @@ def test_robots_txt_is_read_for_our_product_token() -> None:
     for given, expected in ((chosen, "mybot"), (chosen_cmdline, "otherbot")):
         DirectorySpider.update_settings(given)
         assert given.get("ROBOTSTXT_USER_AGENT") == expected
+
+
+def test_sites_the_directory_lists_are_not_fetched_as_candidates() -> None:
+    """They are checked as listed URLs already and can never be new organisations."""
+    s = DirectorySpider(targets=[], listed_domains=["vetpeers.test"])
+    assert list(s._candidate_requests("org", LINK, "http://org.test/", {"sites": 10})) == []
+    other = [{"url": "http://lawpeers.test/", "text": "Law", "domain": "lawpeers.test"}]
+    (request,) = s._candidate_requests("org", other, "http://org.test/", {"sites": 10})
+    assert request.url == "http://lawpeers.test/"
+
+
+def test_a_spider_knows_the_domains_of_its_own_targets_as_listed() -> None:
+    from scrapy.utils.test import get_crawler
+
+    targets = [
+        {"org_id": "vets", "link_id": 1, "role": "homepage", "url": "https://www.vetpeers.test/"},
+        {"org_id": None, "link_id": None, "role": "canary", "url": "http://canary.test/"},
+    ]
+    crawler = get_crawler(DirectorySpider)
+    made = DirectorySpider.from_crawler(crawler, targets=targets, listed_domains=["a.test"])
+    assert made.listed_domains == {"a.test", "vetpeers.test"}

@@ -216,3 +216,75 @@ def test_a_snooze_that_ran_out_reopens_its_finding_in_the_run_digest(store_facto
     assert summary["opened"] == [stored.id]
     with store.transaction() as repo:
         assert repo.finding(stored.id).status == "open"
+
+
+def test_latest_readings_pass_over_304s_and_leave_out_page_text(store_factory) -> None:
+    """What a verdict compares against: the last full reading of each link, slimmed."""
+    store = store_factory()
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a", groups_url="http://a.test/groups")], NOW)
+        links = {s.role: s for s in repo.link_states()}
+        groups = links["groups"]
+        runs = [repo.start_run(NOW + dt.timedelta(days=d)) for d in range(4)]
+
+        def seen(run_id: int, status: int | None, **facts: object) -> Observation:
+            return Observation(
+                org_id="a",
+                url=groups.url,
+                fetched_at=NOW,
+                link_id=groups.id,
+                run_id=run_id,
+                status=status,
+                facts={"role": "groups", **facts},
+                category="ok",
+            )
+
+        repo.record_observations(
+            [
+                seen(runs[0], 200, groups=[{"name": "Old"}], text="x" * 500),
+                seen(runs[1], 200, groups=[{"name": "One"}, {"name": "Two"}], text="page text"),
+                seen(runs[2], 304, not_modified=True),
+                seen(runs[3], None, outbound=[{"url": "http://b.test/"}]),
+            ]
+        )
+    with store.transaction() as repo:
+        before_run3 = repo.latest_readings([groups.id], before_run_id=runs[3])
+        before_run4 = repo.latest_readings([groups.id], before_run_id=runs[3] + 1)
+        nothing = repo.latest_readings([links["homepage"].id], before_run_id=runs[3])
+        seen_names = repo.groups_seen([groups.id, 99999], before_run_id=runs[3])
+        in_run = [o.status for o in repo.run_observations(runs[1])]
+    # The 304 of run 3 stands for run 2's reading, which is what comes back.
+    assert before_run3[groups.id].status == 200
+    assert before_run3[groups.id].facts["groups"] == [{"name": "One"}, {"name": "Two"}]
+    assert "text" not in before_run3[groups.id].facts
+    # A failed fetch (no status) is a reading too: of a failure. Its outbound links are dropped.
+    assert before_run4[groups.id].status is None
+    assert "outbound" not in before_run4[groups.id].facts
+    assert nothing == {}
+    assert seen_names == {groups.id: ["Old", "One", "Two"], 99999: []}
+    assert in_run == [200]
+
+
+def test_reads_of_many_links_are_chunked_under_sqlites_parameter_limit(store_factory) -> None:
+    store = store_factory()
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a")], NOW)
+        link = repo.link_states()[0]
+        run_id = repo.start_run(NOW)
+        repo.record_observations(
+            [
+                Observation(
+                    org_id="a",
+                    url=link.url,
+                    fetched_at=NOW,
+                    link_id=link.id,
+                    run_id=run_id,
+                    status=200,
+                    facts={"groups": [{"name": "G"}]},
+                )
+            ]
+        )
+    ids = [link.id, *range(10**6, 10**6 + 40_000)]  # more ids than SQLite binds in one query
+    with store.transaction() as repo:
+        assert set(repo.latest_readings(ids, before_run_id=run_id + 1)) == {link.id}
+        assert repo.groups_seen(ids, before_run_id=run_id + 1)[link.id] == ["G"]
