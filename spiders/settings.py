@@ -57,6 +57,14 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5  # Scrapy's 5 s would make a 5-page site take half a minute
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# Scrapy forgets robots.txt when a crawl ends. Keep it in HTTPCACHE_DIR (a relative path is
+# under .scrapy/: the Scrapy project's, else the working directory's) and revalidate it on
+# every run with a conditional request (spiders/robotscache.py). Nothing else is cached.
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "spiders.robotscache.RobotsTxtRevalidationPolicy"
+HTTPCACHE_STORAGE = "spiders.robotscache.SafeFilesystemCacheStorage"
+HTTPCACHE_DIR = "freshness-cache"
+HTTPCACHE_EXPIRATION_SECS = 0  # entries never expire: each use revalidates them
 COOKIES_ENABLED = False  # we are not a browser session; cookies only make runs differ
 # A callback yields one to a few items. Scrapy's 100 starts 100 asyncio tasks per response to
 # handle them in parallel: about 15% of a run's CPU (docs/benchmarks.md), for nothing.

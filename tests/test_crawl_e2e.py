@@ -138,10 +138,77 @@ def test_revisit_sends_conditional_requests(world: SimWeb, module_freshness, tmp
     conditional = [
         r for r in world.requests if r.host == "healthy.test" and "if-none-match" in r.headers
     ]
-    # Groups pages are always fetched in full: their group lists are compared every run.
-    assert {r.path for r in conditional} == {"/"}
+    # The groups page too: a 304 stands for the group list read last time.
+    assert {r.path for r in conditional} == {"/", "/groups"}
     assert world.bytes_sent["healthy.test"] < first["healthy.test"]
     assert monitor.findings() == []
+
+
+def test_robots_txt_is_kept_between_runs_and_revalidated(freshness, tmp_path) -> None:
+    """A second run asks for robots.txt conditionally, and the stored rules still apply."""
+    page = "<html><head><title>Circle</title></head><body><h1>Peer support</h1></body></html>"
+    scenario = {
+        "keepout.test": {
+            "robots": "User-agent: *\nDisallow: /private/\n",
+            "pages": {"/": page, "/private/": page},
+        },
+        "norobots.test": {"pages": {"/": page}},  # robots.txt answers 404: nothing to keep
+    }
+    with SimWeb(scenario) as web:
+        monitor = Monitor(web, freshness, tmp_path)
+        path = tmp_path / "directory.yaml"
+        path.write_text(
+            "organisations:\n"
+            f"  - {{id: k, name: Keep Out, url: '{web.url('keepout.test', '/')}',"
+            f" links: ['{web.url('keepout.test', '/private/')}']}}\n"
+            f"  - {{id: n, name: No Robots, url: '{web.url('norobots.test', '/')}'}}\n"
+        )
+        monitor.freshness("--db", monitor.db, "import", str(path), check=True)
+        for day in range(2):
+            monitor.run(T0 + dt.timedelta(days=day))
+        robots = [r for r in web.requests if r.path == "/robots.txt"]
+        kept = [r for r in robots if r.host == "keepout.test"]
+        assert len(kept) == 2  # asked once a run, never taken on trust
+        assert "if-none-match" not in kept[0].headers
+        # The validator sent is the file's current ETag, so the server answered 304, no body.
+        assert kept[1].headers["if-none-match"] == _etag(web, "keepout.test", "/robots.txt")
+        none = [r for r in robots if r.host == "norobots.test"]
+        assert len(none) == 2 and all("if-none-match" not in r.headers for r in none)
+        # The stored rules still keep us out of /private/ on the second run: unverifiable
+        # observations, never a fetch.
+        assert web.count("keepout.test", "/private/", "GET") == 0
+        assert [o["robots_disallowed"] for o in _private(monitor)] == [True, True]
+    # Kept under the working directory, in Scrapy's HTTP cache layout: one entry, keepout's.
+    cache = tmp_path / ".scrapy" / "freshness-cache"
+    entries = list(cache.glob("directory/*/*/pickled_meta"))
+    assert len(entries) == 1
+
+
+def _etag(web: SimWeb, host: str, path: str) -> str:
+    import http.client
+
+    from monitor.simweb import LIVE_IP
+
+    conn = http.client.HTTPConnection(LIVE_IP, web.port, timeout=5)
+    try:
+        conn.request("GET", path, headers={"Host": f"{host}:{web.port}"})
+        response = conn.getresponse()
+        response.read()
+        return response.getheader("ETag") or ""
+    finally:
+        conn.close()
+
+
+def _private(monitor: Monitor) -> list[dict]:
+    from storage.db import Store
+
+    store = Store(monitor.db)
+    try:
+        with store.transaction() as repo:
+            found = repo.observations(org_id="k")
+    finally:
+        store.close()
+    return [o.facts for o in reversed(found) if o.url.endswith("/private/")]
 
 
 def test_offline_runs_never_declare_anything_dead(

@@ -1,0 +1,67 @@
+"""robots.txt kept between runs and revalidated, through Scrapy's own HTTP cache.
+
+Scrapy fetches every host's robots.txt once per crawl and forgets it when the crawl ends, so
+each nightly run downloads thousands of unchanged robots.txt files again. Here Scrapy's
+``HttpCacheMiddleware`` stores robots.txt responses only (``HTTPCACHE_DIR``), and every run
+asks the server again with ``If-None-Match`` / ``If-Modified-Since``: a 304 costs a few hundred
+bytes and the stored rules stand. Rules are never used without asking: RFC 9309 (section 2.4)
+allows a cached copy for 24 hours at most, and a conditional request is a fresh answer.
+Listed pages, probes and discovery are never cached here: they carry their own validators
+(``monitor.judge``), and every fetch of theirs is an observation.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from typing import Any
+
+from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
+from scrapy.http import Request, Response
+from scrapy.utils.httpobj import urlparse_cached
+
+logger = logging.getLogger(__name__)
+
+ROBOTS_PATH = "/robots.txt"
+
+
+class RobotsTxtRevalidationPolicy(RFC2616Policy):
+    """Cache robots.txt (200s with a validator), and revalidate it on every use."""
+
+    def should_cache_request(self, request: Request) -> bool:
+        return urlparse_cached(request).path == ROBOTS_PATH and super().should_cache_request(
+            request
+        )
+
+    def should_cache_response(self, response: Response, request: Request) -> bool:
+        # Only a 200 (with a validator, says the RFC 2616 policy): a 404 or an error page is
+        # fetched in full again each run.
+        return response.status == 200 and super().should_cache_response(response, request)
+
+    def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
+        # Never fresh: always ask the server, conditionally. The robots middleware asks once per
+        # host and crawl, so this is one small request per host and run.
+        self._set_conditional_validators(request, cachedresponse)
+        return False
+
+    def is_cached_response_valid(
+        self, cachedresponse: Response, response: Response, request: Request
+    ) -> bool:
+        # Only "not modified" keeps the stored rules. A 5xx is the site's answer today and goes
+        # to the robots middleware as it is, exactly as without a cache.
+        return response.status == 304
+
+
+class SafeFilesystemCacheStorage(FilesystemCacheStorage):
+    """Scrapy's filesystem cache, where an unreadable entry is a miss, not a crash.
+
+    Two crawler processes of one run may write the same host's entry at once (a linked site
+    reached from both shards); a half-written entry then reads as absent and is fetched again.
+    """
+
+    def retrieve_response(self, spider: Any, request: Request) -> Response | None:
+        try:
+            return super().retrieve_response(spider, request)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, KeyError) as exc:
+            logger.debug("robots.txt cache entry for %s unreadable (%s)", request.url, exc)
+            return None
