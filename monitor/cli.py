@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import json
 import os
@@ -82,6 +83,8 @@ def _read_config(path: Path | None) -> dict[str, Any]:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise click.UsageError(f"config file {path} does not exist") from None
+    except OSError as exc:  # a folder, or not readable
+        raise click.UsageError(f"config file: {describe_os_error(exc)}") from None
     except tomllib.TOMLDecodeError as exc:
         raise click.UsageError(f"config file {path} is not valid TOML: {exc}") from None
     unknown = set(data) - {"db", "notify", "settings", "routes"}
@@ -108,6 +111,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import OperationalError
+
         from monitor.directory import DirectoryError
         from monitor.policy import PolicyError
         from monitor.service import FreshnessError
@@ -119,18 +124,81 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except DirectoryError as exc:
+            # Several lines on purpose: every problem in the file, each with its line number.
             if verbose:
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_FAILURE)
-        except (FreshnessError, StoreError, NotFound, PolicyError, ValueError) as exc:
+        except (StoreError, OperationalError) as exc:
+            # psycopg's connection errors run to several lines (a hint per address tried);
+            # the first says what failed and where, which is what fits on one line.
+            if verbose:
+                raise
+            if isinstance(exc, OperationalError):
+                message = f"database error: {first_line(str(exc.orig))}"
+            else:
+                message = first_line(str(exc))
+            click.echo(f"error: {message}", err=True)
+            sys.exit(EXIT_FAILURE)
+        except (FreshnessError, NotFound, PolicyError, ValueError) as exc:
             if verbose:
                 raise
             message = exc.args[0] if isinstance(exc, NotFound) and exc.args else exc
             click.echo(f"error: {message}", err=True)
             sys.exit(EXIT_FAILURE)
+        except BrokenPipeError:
+            # `freshness findings --format json | head`: the reader has all it wanted. Quiet,
+            # as for any Unix filter, and stdout pointed away so exiting does not complain too.
+            with contextlib.suppress(OSError, ValueError):  # stdout may not be a real file
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_FAILURE)
+        except OSError as exc:
+            # A file we were told to read or write (export, digest -o, apply, import...):
+            # name the path and what to do, not the errno and a traceback.
+            if verbose:
+                raise
+            click.echo(f"error: {describe_os_error(exc)}", err=True)
+            sys.exit(EXIT_FAILURE)
 
     return wrapper
+
+
+def first_line(message: str) -> str:
+    """The first non-blank line of a message; the whole of it when it has only one."""
+    for line in message.splitlines():
+        if line.strip():
+            return line.strip()
+    return message.strip()
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a failed file operation: the path, what is wrong, and what to do."""
+    if exc.filename is None:  # not about a file (a socket, say): its own words will do
+        return first_line(exc.strerror or str(exc))
+    path = Path(os.fsdecode(exc.filename))
+    folder = path.parent
+    if isinstance(exc, FileNotFoundError):
+        if not folder.is_dir():
+            return (
+                f"cannot use {path}: the folder {folder} does not exist; "
+                "check the path or create the folder"
+            )
+        return f"{path} does not exist; check the path"
+    if isinstance(exc, PermissionError):
+        return f"cannot use {path}: permission denied; check its permissions or pick another path"
+    if isinstance(exc, IsADirectoryError):
+        return f"{path} is a folder; give a file name"
+    if isinstance(exc, NotADirectoryError):
+        return f"cannot use {path}: part of that path is a file, not a folder"
+    return f"cannot use {path}: {(exc.strerror or str(exc)).lower()}"
+
+
+def require_file(path: str | Path) -> None:
+    """Fail in one line when an input file is missing, before the store is even opened."""
+    if not Path(path).exists():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    if Path(path).is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
 
 
 settings_option = click.option(
@@ -181,8 +249,8 @@ def import_cmd(obj: Context, source: str) -> None:
     from monitor.service import import_directory
 
     fetch = _fetch_page if source.startswith(("http://", "https://")) else None
-    if fetch is None and not Path(source).exists():
-        raise click.UsageError(f"{source} does not exist")
+    if fetch is None:
+        require_file(source)
     diff = import_directory(obj.store(), source, now=obj.now(), fetch=fetch)
     for label, ids in (("added", diff.added), ("changed", diff.changed), ("removed", diff.removed)):
         for org_id in ids:
@@ -227,6 +295,9 @@ def export_cmd(obj: Context, output: Path | None) -> None:
     from monitor.service import export_with_decisions
 
     text, plan = export_with_decisions(obj.store(), now=obj.now())
+    if output is not None:
+        # Written before the changes are listed, so a path that fails leaves one line.
+        output.write_text(text, encoding="utf-8")
     for change in plan.changes:
         click.echo(f"applied: {change}", err=True)
     for skipped in plan.skipped:
@@ -234,7 +305,6 @@ def export_cmd(obj: Context, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
 
 
@@ -883,7 +953,7 @@ def snooze_cmd(
 
 
 @cli.command("apply")
-@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.pass_obj
 @handle_errors
 def apply_cmd(obj: Context, file: Path) -> None:
@@ -898,6 +968,7 @@ def apply_cmd(obj: Context, file: Path) -> None:
     """
     from monitor.service import apply_decisions
 
+    require_file(file)
     report = apply_decisions(obj.store(), file, now=obj.now())
     for change in report.plan.changes:
         click.echo(f"changed: {change}")
