@@ -837,6 +837,13 @@ _MERGED = re.compile(
     rf"(?i:\b(?:is\s+now\s+(?:a\s+)?part\s+of|(?:has\s+|have\s+)?merged\s+(?:with|into)|"
     rf"is\s+now\s+a\s+program(?:me)?\s+of|joined\s+forces\s+with))\s+(?P<target>{_NAME})"
 )
+# Who merged, read just before the merger verb, so that news about somebody else's merger
+# ("City Nurses, which has merged with ...") can be told from the page's own ("We have
+# merged with ..."). Searched in a short window, not the whole line: cost stays per match.
+_MERGER_SUBJECT = re.compile(
+    rf"(?<![\w'’&.\-])(?P<subject>{_NAME})(?:\s*,\s*(?i:which|who|that))?\s+\Z"
+)
+_SUBJECT_WINDOW = 300
 _PHRASE_HINT = re.compile(
     r"formerly|previously|originally|is now|now known|renamed|changed (?:our|its|their) name|"
     r"we are now|we[’']re now|new name|has become|became|merged|joined forces|part of",
@@ -877,23 +884,38 @@ def _clean_phrase_name(name: str | None) -> str | None:
 
 
 def _rename_phrases(lines: Iterable[str]) -> list[dict[str, Any]]:
-    """Each rename or merger statement: {"kind", "text", "old", "new", "merged_into"}.
+    """Each rename or merger statement: {"kind", "text", "old", "new", "merged_into", "subject"}.
 
     ``kind`` is "formerly" ("Y (formerly X)"), "is_now" ("X is now Y"), "new_name" ("we are
-    now Y") or "merged" ("merged with Z").
+    now Y") or "merged" ("X has merged with Z"). ``subject`` is, for a merger, the name of
+    who merged (X), None when the page says "we" or names nobody.
     """
     found: list[dict[str, Any]] = []
     seen: set[tuple[Any, ...]] = set()
 
-    def add(kind: str, text: str, old: str | None, new: str | None, merged: str | None) -> None:
-        key = (old, new, merged)
+    def add(
+        kind: str,
+        text: str,
+        old: str | None,
+        new: str | None,
+        merged: str | None,
+        subject: str | None = None,
+    ) -> None:
+        key = (old, new, merged, subject)
         if (old or merged or (new and kind != "formerly")) and key not in seen:
             seen.add(key)
             text = collapse(text).rstrip(" ,;:")[:300]
             if text.count("(") > text.count(")"):
                 text += ")"
             found.append(
-                {"kind": kind, "text": text, "old": old, "new": new, "merged_into": merged}
+                {
+                    "kind": kind,
+                    "text": text,
+                    "old": old,
+                    "new": new,
+                    "merged_into": merged,
+                    "subject": subject,
+                }
             )
 
     for line in lines:
@@ -910,7 +932,15 @@ def _rename_phrases(lines: Iterable[str]) -> list[dict[str, Any]]:
         for m in _WE_ARE_NOW.finditer(line):
             add("new_name", m.group(0), None, _clean_phrase_name(m.group("new")), None)
         for m in _MERGED.finditer(line):
-            add("merged", m.group(0), None, None, _clean_phrase_name(m.group("target")))
+            who = _MERGER_SUBJECT.search(line, max(0, m.start() - _SUBJECT_WINDOW), m.start())
+            add(
+                "merged",
+                line[who.start() : m.end()] if who else m.group(0),
+                None,
+                None,
+                _clean_phrase_name(m.group("target")),
+                _clean_phrase_name(who.group("subject") if who else None),
+            )
     return found
 
 
@@ -934,7 +964,7 @@ def extract_identity(html_or_tree: HtmlSource | None, url: str) -> dict[str, Any
     - ``logo_alt``: the alt text of the site's logo, "logo" wording removed
     - ``former_names``, ``new_names``, ``merged_into``: names from rename phrases ("formerly
       X", "X is now Y", "we are now Y", "merged with Z"); ``rename_phrases`` keeps each
-      statement as ``{"kind", "text", "old", "new", "merged_into"}`` for evidence
+      statement as ``{"kind", "text", "old", "new", "merged_into", "subject"}`` for evidence
     """
     root = as_tree(html_or_tree)
     url = url or ""
@@ -1029,8 +1059,10 @@ def detect_rename(
     Names from the title, og:site_name, schema.org, the copyright line and the logo alt are
     clustered with ``names_match``; each source in the winning cluster is one signal. A
     statement on the page ("formerly <listed name>", "<listed name> is now Y", a schema.org
-    alternateName equal to the listed name, "we are now Y") is one more, and so is a
-    cross-domain redirect to a page that still mentions the old name or host.
+    alternateName equal to the listed name, "we are now Y", "we have merged with Y" or
+    "<listed name> is now part of Y") is one more, and so is a cross-domain redirect to a page
+    that still mentions the old name or host. A merger that names another organisation as
+    the one merging is news about somebody else and counts for nothing.
 
     Returns None when the names still match ``listed_name`` or an alias (decoration, tagline,
     case and acronyms included), when fewer than two signals agree, when the sources that
@@ -1067,8 +1099,23 @@ def detect_rename(
         phrases += [
             {"old": None, "new": n, "text": f"now {n}"} for n in identity.get("new_names") or []
         ]
+        phrases += [
+            {"merged_into": n, "text": f"merged into {n}"}
+            for n in identity.get("merged_into") or []
+        ]
     for phrase in phrases:
         old, new, text = phrase.get("old"), phrase.get("new"), phrase.get("text") or ""
+        merged_into, subject = phrase.get("merged_into"), phrase.get("subject")
+        if isinstance(merged_into, str):
+            # A merger names who the organisation now is; about somebody else it is no evidence.
+            if is_known(merged_into) or (isinstance(subject, str) and not mentions_known(subject)):
+                continue
+            evidence = f"merged into {merged_into!r}: the page says {text!r}"
+            if isinstance(subject, str):  # "<listed name> has merged with Y" owns the old name
+                acknowledgements.append((merged_into, evidence))
+            else:
+                statements.append((merged_into, evidence))
+            continue
         new = new if isinstance(new, str) and not is_known(new) else None
         if isinstance(old, str) and mentions_known(old):
             acknowledgements.append((new, f"the page says {text!r}"))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 ADVISORY_KEY = 0x66726573  # "fres": one key for every freshness run on a database
 
@@ -91,23 +92,39 @@ def _advisory_lock(engine: Any, *, wait: bool, poll: float) -> Iterator[None]:
                 break
             conn.rollback()
             if not wait:
+                # pg_locks lists the whole cluster: another database's run holds the same key.
+                # A bigint key is stored as classid (high half), objid (low half), objsubid 1.
                 holder = conn.execute(
                     text(
-                        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' "
-                        "AND objid = :k AND granted"
+                        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                        "AND database = (SELECT oid FROM pg_database "
+                        "WHERE datname = current_database()) "
+                        "AND objsubid = 1 AND (classid::bigint << 32 | objid::bigint) = :k"
                     ),
                     {"k": ADVISORY_KEY},
                 ).scalar()
                 conn.rollback()
+                who = f" (database backend pid {holder})" if holder is not None else ""
                 raise LockHeld(
-                    f"another freshness run (database backend pid {holder}) is running on "
-                    "this database; this run did nothing (use --wait to queue behind it)"
+                    f"another freshness run{who} is running on this database; "
+                    "this run did nothing (use --wait to queue behind it)"
                 )
             time.sleep(poll)
         try:
             yield
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
-            conn.commit()
+            _advisory_unlock(conn)
     finally:
         conn.close()
+
+
+def _advisory_unlock(conn: Any) -> None:
+    try:
+        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+        conn.commit()
+    except DBAPIError as exc:
+        # The session is gone (server restart, idle timeout, terminated backend) and the
+        # server dropped its lock with it: a finished run must not fail, nor an error in the
+        # run be replaced, because there is nothing left to unlock.
+        if not exc.connection_invalidated:
+            raise

@@ -443,8 +443,51 @@ def test_rename_phrase_keeps_its_sentence_as_evidence():
             "old": "The Actors Fund",
             "new": "Entertainment Community Fund",
             "merged_into": None,
+            "subject": None,
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "merged_into", "subject"),
+    [
+        (
+            "Lawyers Helping Lawyers has merged with Lawyers Concerned for Lawyers.",
+            "Lawyers Concerned for Lawyers",
+            "Lawyers Helping Lawyers",
+        ),
+        ("We have merged with Nurse Peer Network.", "Nurse Peer Network", None),
+        ("Big News: We Have Merged With Nurse Peer Network", "Nurse Peer Network", None),
+        (
+            "In 2024 NurseGroups merged into Nurse Peer Network.",
+            "Nurse Peer Network",
+            "NurseGroups",
+        ),
+        (
+            "NurseGroups and Nurse Allies have merged into Nurse Peer Network.",
+            "Nurse Peer Network",
+            "NurseGroups and Nurse Allies",
+        ),
+        # a relative clause still names who merged
+        (
+            "Our friends at City Nurses Union, which has merged with Regional Nurses Alliance, "
+            "host the Monday group.",
+            "Regional Nurses Alliance",
+            "City Nurses Union",
+        ),
+        ("The group is now part of the Nurse Peer Network.", "Nurse Peer Network", None),
+    ],
+)
+def test_merger_phrase_names_who_merged(text, merged_into, subject):
+    identity = extract_identity(_with_head("", f"<main><p>{text}</p></main>"), NURSES)
+    [phrase] = identity["rename_phrases"]
+    assert (phrase["kind"], phrase["merged_into"], phrase["subject"]) == (
+        "merged",
+        merged_into,
+        subject,
+    )
+    assert identity["merged_into"] == [merged_into]
+    assert identity["former_names"] == identity["new_names"] == []
 
 
 def test_scripts_and_hidden_text_are_not_page_text():
@@ -846,6 +889,129 @@ def test_formerly_phrase_is_a_strong_signal_with_one_name_source():
     # A "formerly" naming somebody else is no evidence about us.
     html = "<title>Nurse Peer Network</title><p>Nurse Peer Network (formerly Nurse Buddies)</p>"
     assert detect_rename("NurseGroups", [], extract_identity(html, NURSES)) is None
+
+
+def _merger_page(title: str, og_site_name: str | None, prose: str, holder: str | None) -> str:
+    """A small charity home page: header, one news paragraph, a footer (copyright if any)."""
+    og = f'<meta property="og:site_name" content="{og_site_name}">' if og_site_name else ""
+    footer = f"© 2026 {holder}. All rights reserved." if holder else "Registered charity."
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+      <title>Home | {title}</title>{og}
+      <meta name="viewport" content="width=device-width, initial-scale=1"></head>
+      <body><header class="site-header"><nav><a href="/">Home</a> <a href="/groups/">Groups</a>
+      <a href="/donate/">Donate</a></nav></header>
+      <main><h1>Peer support that lasts</h1><p>{prose}</p>
+      <p>Our Monday and Thursday groups carry on as before.</p></main>
+      <footer><p>{footer}</p></footer></body></html>"""
+
+
+LHL = "https://lawyershelpinglawyers.test/"
+NEW_LAWYERS = "Lawyers Concerned for Lawyers"
+
+
+@pytest.mark.parametrize(
+    ("title", "og_site_name", "prose", "holder", "quoted", "second_signal"),
+    [
+        (  # the merger phrase names us; the title, og and footer agree on the new name
+            NEW_LAWYERS,
+            NEW_LAWYERS,
+            f"Lawyers Helping Lawyers has merged with {NEW_LAWYERS}.",
+            NEW_LAWYERS,
+            f"Lawyers Helping Lawyers has merged with {NEW_LAWYERS}.",
+            f"the page title names {NEW_LAWYERS!r}",
+        ),
+        (  # "we", and only og:site_name has changed: og and the merger against the title
+            "Lawyers Helping Lawyers",
+            NEW_LAWYERS,
+            f"We are proud to say we have merged with {NEW_LAWYERS}.",
+            None,
+            f"have merged with {NEW_LAWYERS}.",
+            f"og:site_name is {NEW_LAWYERS!r}",
+        ),
+        (  # "is now part of", said with the acronym, and the new name in the title only
+            NEW_LAWYERS,
+            None,
+            f"Since May, LHL is now part of {NEW_LAWYERS}.",
+            None,
+            f"LHL is now part of {NEW_LAWYERS}.",
+            f"the page title names {NEW_LAWYERS!r}",
+        ),
+    ],
+)
+def test_merger_phrase_and_a_name_source_are_a_rename(
+    title, og_site_name, prose, holder, quoted, second_signal
+):
+    identity = extract_identity(_merger_page(title, og_site_name, prose, holder), LHL)
+    rename = detect_rename("Lawyers Helping Lawyers", [], identity)
+    assert rename is not None
+    assert rename["new_name"] == NEW_LAWYERS
+    assert rename["old_name"] == "Lawyers Helping Lawyers"
+    assert second_signal in rename["signals"]
+    assert f"merged into {NEW_LAWYERS!r}: the page says {quoted!r}" in rename["signals"]
+    assert json.loads(json.dumps(rename)) == rename
+
+
+def test_merger_phrase_is_the_second_signal():
+    # og:site_name alone against the title is one against one; the merger tips it.
+    merged = _merger_page(
+        "Lawyers Helping Lawyers", NEW_LAWYERS, f"We have merged with {NEW_LAWYERS}.", None
+    )
+    assert detect_rename("Lawyers Helping Lawyers", [], extract_identity(merged, LHL))
+    unmerged = merged.replace(f"We have merged with {NEW_LAWYERS}.", "Welcome, everyone.")
+    assert detect_rename("Lawyers Helping Lawyers", [], extract_identity(unmerged, LHL)) is None
+
+
+def test_merger_phrase_alone_is_not_a_rename():
+    # Every name source still says the listed name: the merger is announced, not yet visible.
+    html = _merger_page(
+        "Lawyers Helping Lawyers",
+        "Lawyers Helping Lawyers",
+        f"Lawyers Helping Lawyers has merged with {NEW_LAWYERS}.",
+        "Lawyers Helping Lawyers",
+    )
+    identity = extract_identity(html, LHL)
+    assert identity["merged_into"] == [NEW_LAWYERS]
+    assert detect_rename("Lawyers Helping Lawyers", [], identity) is None
+    # Nothing on the page names anybody: the phrase is the only signal.
+    shell = _with_head("", f"<div id='app'><p>We have merged with {NEW_LAWYERS}.</p></div>")
+    assert detect_rename("Lawyers Helping Lawyers", [], extract_identity(shell, LHL)) is None
+
+
+def test_merger_into_the_listed_name_is_not_a_rename():
+    # On the surviving organisation's own site the merger names the listed organisation.
+    html = _merger_page(
+        NEW_LAWYERS, NEW_LAWYERS, f"Lawyers Helping Lawyers has merged with {NEW_LAWYERS}.", None
+    )
+    assert detect_rename(NEW_LAWYERS, [], extract_identity(html, LCL)) is None
+
+
+def test_news_of_somebody_elses_merger_is_no_evidence():
+    # Only the title names Nurse Peer Network, and a news item says another organisation
+    # merged with it: one signal about us, not two.
+    news = (
+        "Congratulations to our friends at Nurse Buddies, which has merged with Nurse Peer Network."
+    )
+    html = _merger_page("Nurse Peer Network", None, news, None)
+    identity = extract_identity(html, NURSES)
+    assert identity["merged_into"] == ["Nurse Peer Network"]
+    assert identity["rename_phrases"][0]["subject"] == "Nurse Buddies"
+    assert detect_rename("NurseGroups", [], identity) is None
+    # The same page, but the merger is ours: two signals, a rename.
+    ours = html.replace("Congratulations to our friends at Nurse Buddies, which", "NurseGroups")
+    rename = detect_rename("NurseGroups", [], extract_identity(ours, NURSES))
+    assert rename is not None and rename["new_name"] == "Nurse Peer Network"
+
+
+def test_stored_identity_without_rename_phrases_still_counts_a_merger():
+    identity = {"title_name": NEW_LAWYERS, "merged_into": [NEW_LAWYERS]}
+    rename = detect_rename("Lawyers Helping Lawyers", [], identity)
+    assert rename is not None
+    assert rename["new_name"] == NEW_LAWYERS
+    assert rename["signals"] == [
+        f"the page title names {NEW_LAWYERS!r}",
+        f"merged into {NEW_LAWYERS!r}: the page says 'merged into {NEW_LAWYERS}'",
+    ]
+    assert detect_rename("Lawyers Helping Lawyers", [], {"merged_into": [NEW_LAWYERS]}) is None
 
 
 def test_domain_name_as_site_name_is_the_listed_host():

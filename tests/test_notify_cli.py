@@ -132,6 +132,58 @@ def test_a_failing_webhook_gets_the_digest_once_on_retry(
         assert SECRET.encode() not in path.read_bytes(), path
 
 
+def _outbox(db: str) -> list[tuple[int, str, str, int]]:
+    """(run, masked target path, status, attempts) of every outbox entry, oldest first."""
+    store = Store(db)
+    try:
+        with store.transaction() as repo:
+            return [
+                (e.run_id, e.target.split("?")[0].rsplit("/", 1)[-1], e.status, e.attempts)
+                for e in repo.outbox()
+            ]
+    finally:
+        store.close()
+
+
+@pytest.mark.e2e
+def test_the_next_run_delivers_a_kept_digest_once(
+    web: SimWeb, receiver: Receiver, tmp_path: Path
+) -> None:
+    good = receiver.url("good", user="freshness")
+    flaky = receiver.url("flaky", user="ops")
+    monitor = monitor_for(web, tmp_path, {"FRESHNESS_NOTIFY": f"{good} {flaky}"})
+    receiver.failing.add("flaky")  # the webhook is down for the first run
+
+    first = monitor.run(T0)
+    assert "notified: digest of run 1 to json://freshness:****@127.0.0.1" in first.stdout
+    assert "warning: digest of run 1 to json://ops:****@127.0.0.1" in first.stderr
+    assert "kept in the outbox" in first.stderr
+    [payload] = receiver.bodies("good")
+    assert "1 move" in payload["title"]
+    assert receiver.bodies("flaky") == []
+    assert _outbox(monitor.db) == [(1, "good", "sent", 1), (1, "flaky", "failed", 1)]
+
+    # The webhook is back. The next run has nothing new of its own, and no `notify --retry`
+    # is ever run: the run itself delivers what the outbox kept, to the target that failed.
+    receiver.failing.clear()
+    second = monitor.run(T0 + DAY)
+    notified = [line for line in second.stdout.splitlines() if line.startswith("notified:")]
+    assert len(notified) == 1
+    assert notified[0].startswith("notified: digest of run 1 to json://ops:****@127.0.0.1")
+    assert notified[0].endswith(": sent")
+    assert "warning" not in second.stderr
+    assert receiver.bodies("flaky") == [payload]  # the run 1 digest, as the good target had it
+    assert receiver.bodies("good") == [payload]  # nothing sent twice
+    assert _outbox(monitor.db) == [(1, "good", "sent", 1), (1, "flaky", "sent", 2)]
+
+    third = monitor.run(T0 + 2 * DAY)
+    assert "notified" not in third.stdout and "warning" not in third.stderr
+    assert receiver.bodies("flaky") == [payload] and receiver.bodies("good") == [payload]
+    assert len(receiver.requests) == 2
+    assert _outbox(monitor.db) == [(1, "good", "sent", 1), (1, "flaky", "sent", 2)]
+    assert SECRET not in first.stdout + first.stderr + second.stdout + second.stderr
+
+
 def test_notify_test_sends_the_sample_to_every_target(receiver: Receiver, tmp_path: Path) -> None:
     (tmp_path / "freshness.toml").write_text(
         "notify = [\n"
