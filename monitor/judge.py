@@ -251,8 +251,11 @@ def _groups(
                 )
             )
     # A page that lists no group at all (a JavaScript shell, a redesign the heuristics cannot
-    # read) says nothing about the listed groups: such a run is not a successful reading.
-    missing_now = {normalise_group_name(n): n for n in diff["missing_listed"]} if current else {}
+    # read) says nothing about the listed groups: such a run is not a successful reading, and
+    # it neither removes a group nor shows one is back.
+    if not current:
+        return
+    missing_now = {normalise_group_name(n): n for n in diff["missing_listed"]}
     missing_before: set[str] = set()
     if before is not None and "groups" in before.facts and before.status and before.status < 300:
         before_groups = [

@@ -186,11 +186,6 @@ def test_a_page_that_lists_nothing_is_not_a_successful_reading() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="judge._groups resolves removed_group for every listed group when the page lists "
-    "nothing (missing_now is empty), though it treats that run as no reading at all",
-)
 def test_a_page_that_lists_nothing_does_not_clear_a_removed_group() -> None:
     runs = Runs()
     runs.judge(read(0, ["Grief Circle", "Second Victim Support"]))
