@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
@@ -718,6 +718,18 @@ _PARKING_PHRASES = tuple(
         r"undeveloped\.com|buydomains(?:\.com)?)\b",
     )
 )
+# Every phrase above contains one of these: a page with none of them (most pages) skips the
+# sixteen searches of its whole text.
+_PARKING_WORDS = (
+    "domain",
+    "parked",
+    "for sale",
+    "available for",
+    "expired",
+    "dan.com",
+    "sedo.com",
+    "afternic",
+)
 _PARKING_LAYOUT = re.compile(
     r"\b(?:related (?:searches|links)|sponsored (?:listings|links|results)|"
     r"(?:trending|top|popular) searches)\b"
@@ -755,7 +767,8 @@ def _parked(page: _Page, probe: _ProbeView) -> Outcome | None:
     if market:
         points += 1
         lines.append(f"domain-marketplace name in the page: {', '.join(market)}")
-    for pattern in _PARKING_PHRASES:
+    phrases = _PARKING_PHRASES if _mentions(page, _PARKING_WORDS) else ()
+    for pattern in phrases:
         weight, match, place = _weigh(page, pattern)
         if match:
             points += weight
@@ -784,6 +797,10 @@ def _parked(page: _Page, probe: _ProbeView) -> Outcome | None:
             f"hosting placeholder page at {where}: matched '{placeholder.group(0)}' in the title",
         )
     return None
+
+
+def _mentions(page: _Page, words: Sequence[str]) -> bool:
+    return any(word in text for text in (page.folded, *page.heads) for word in words)
 
 
 def _weigh(page: _Page, pattern: re.Pattern[str]) -> tuple[float, re.Match[str] | None, str]:

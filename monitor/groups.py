@@ -282,6 +282,7 @@ _BRACKET_NOTE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=16384)  # pure, and the same names come back on every run
 def display_group_name(name: str | None) -> str:
     """A group's name as a curator would list it: schedule, dates and badges gone, case kept.
 
@@ -321,6 +322,7 @@ def display_group_name(name: str | None) -> str:
     return collapse(text.strip(_END_PUNCTUATION))
 
 
+@functools.lru_cache(maxsize=16384)
 def normalise_group_name(name: str | None) -> str:
     """The name two listings of one group share: case, spacing, dates, times and badges gone.
 

@@ -133,10 +133,7 @@ def conclude_run(
             repo.save_link_states(judgement.states)
             # A snooze that ran out brings its finding back, into this run's digest too.
             summary.opened.extend(repo.wake_snoozed(now))
-            for org_id, kind, subject in judgement.resolve:
-                for finding_id in repo.open_finding_ids(org_id, kind, subject):
-                    repo.resolve_finding(finding_id, now, run_id)
-                    summary.resolved.append(finding_id)
+            summary.resolved.extend(repo.resolve_findings(judgement.resolve, now, run_id))
             for draft in judgement.open:
                 finding = draft.finding
                 latest = repo.latest_finding(finding.org_id, finding.kind, draft.subject)

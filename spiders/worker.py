@@ -22,7 +22,7 @@ from scrapy_redis.spiders import RedisMixin
 
 from monitor.distributed import QUEUE_KEY, taken_key
 from monitor.outbound import registered_domain
-from spiders.directory import DirectorySpider
+from spiders.directory import CALLBACKS, DirectorySpider
 
 
 class WorkerSpider(RedisMixin, DirectorySpider):
@@ -98,13 +98,5 @@ def _tracking(method_name: str) -> Any:
     return wrapper
 
 
-for _name in (
-    "parse_listed",
-    "listed_failed",
-    "parse_probe",
-    "probe_failed",
-    "parse_discovery_page",
-    "parse_candidate",
-    "discovery_failed",
-):
+for _name in CALLBACKS:
     setattr(WorkerSpider, _name, _tracking(_name))

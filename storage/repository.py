@@ -181,24 +181,23 @@ class Repository:
         return [_row_to_link(r) for r in self.session.scalars(query.order_by(ListedLinkRow.id))]
 
     def save_link_states(self, states: Iterable[LinkState]) -> None:
-        for state in states:
-            row = self.session.get(ListedLinkRow, state.id)
-            if row is None:
-                raise NotFound(f"no listed link with id {state.id}")
-            for key in (
-                "consecutive_failures",
-                "first_failure_at",
-                "consecutive_blocked",
-                "first_blocked_at",
-                "last_category",
-                "last_checked_at",
-                "last_ok_at",
-                "etag",
-                "last_modified",
-                "probe",
-            ):
-                setattr(row, key, getattr(state, key))
-        self.session.flush()
+        """Write each link's failure counts, validators and probe, in one batched UPDATE."""
+        values = [
+            {"id": state.id, **{key: getattr(state, key) for key in _LINK_STATE_FIELDS}}
+            for state in states
+        ]
+        if not values:
+            return
+        known: set[int] = set()
+        for ids in _chunks(v["id"] for v in values):
+            known.update(
+                self.session.scalars(select(ListedLinkRow.id).where(ListedLinkRow.id.in_(ids)))
+            )
+        missing = [v["id"] for v in values if v["id"] not in known]
+        if missing:
+            raise NotFound(f"no listed link with id {missing[0]}")
+        self.session.flush()  # pending changes first: the UPDATE goes straight to the database
+        self.session.execute(update(ListedLinkRow), values)
 
     # -- runs and observations -----------------------------------------------------------------
 
@@ -414,17 +413,27 @@ class Repository:
         self.session.flush()
         return _row_to_finding(row), created
 
-    def open_finding_ids(self, org_id: str, kind: str, subject: str) -> list[int]:
-        return list(
-            self.session.scalars(
-                select(FindingRow.id).where(
-                    FindingRow.org_id == org_id,
-                    FindingRow.kind == kind,
-                    FindingRow.subject == subject,
-                    FindingRow.status.in_(["open", "snoozed"]),
-                )
-            )
+    def resolve_findings(
+        self, subjects: Iterable[tuple[str, str, str]], now: dt.datetime, run_id: int | None
+    ) -> list[int]:
+        """Resolve the open (or snoozed) findings about these (org, kind, subject) triples.
+
+        One query for every open finding, not one per triple: a run resolves thousands of
+        subjects that mostly have no finding at all. Returns the ids resolved.
+        """
+        wanted = set(subjects)
+        if not wanted:
+            return []
+        rows = self.session.scalars(
+            select(FindingRow).where(FindingRow.status.in_(["open", "snoozed"]))
         )
+        resolved = []
+        for row in rows:
+            if (row.org_id, row.kind, row.subject) in wanted:
+                row.status, row.resolved_at, row.resolved_run_id = "resolved", now, run_id
+                resolved.append(row.id)
+        self.session.flush()
+        return sorted(resolved)
 
     def wake_snoozed(self, now: dt.datetime) -> list[int]:
         """Snoozed findings whose time is up become open again."""
@@ -704,6 +713,18 @@ def _row_to_link(row: ListedLinkRow) -> LinkState:
     )
 
 
+_LINK_STATE_FIELDS = (
+    "consecutive_failures",
+    "first_failure_at",
+    "consecutive_blocked",
+    "first_blocked_at",
+    "last_category",
+    "last_checked_at",
+    "last_ok_at",
+    "etag",
+    "last_modified",
+    "probe",
+)
 _CHUNK = 500  # rows or ids per query: bounded memory, and within SQLite's parameter limit
 
 

@@ -288,3 +288,66 @@ def test_reads_of_many_links_are_chunked_under_sqlites_parameter_limit(store_fac
     with store.transaction() as repo:
         assert set(repo.latest_readings(ids, before_run_id=run_id + 1)) == {link.id}
         assert repo.groups_seen(ids, before_run_id=run_id + 1)[link.id] == ["G"]
+
+
+def test_resolve_findings_resolves_only_the_open_ones_named(store_factory) -> None:
+    store = store_factory()
+
+    def finding(kind: str, url: str) -> Finding:
+        return Finding(org_id="a", kind=kind, url=url, summary=kind, first_seen=NOW, last_seen=NOW)
+
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a")], NOW)
+        dead, _ = repo.open_finding(
+            finding("dead_link", "http://a.test/"), subject="x", run_id=None
+        )
+        moved, _ = repo.open_finding(finding("moved", "http://a.test/"), subject="x", run_id=None)
+        kept, _ = repo.open_finding(
+            finding("dead_link", "http://a.test/g"), subject="y", run_id=None
+        )
+    with store.transaction() as repo:
+        resolved = repo.resolve_findings(
+            [
+                ("a", "dead_link", "x"),
+                ("a", "moved", "x"),
+                ("a", "rename", "x"),
+                ("b", "moved", "x"),
+            ],
+            NOW,
+            None,
+        )
+        again = repo.resolve_findings([("a", "dead_link", "x")], NOW, None)
+        statuses = {f.id: f.status for f in repo.findings(statuses=None)}
+    assert resolved == sorted([dead.id, moved.id]) and again == []
+    assert statuses == {dead.id: "resolved", moved.id: "resolved", kept.id: "open"}
+
+
+def test_save_link_states_writes_every_field_and_refuses_unknown_links(store_factory) -> None:
+    import dataclasses
+
+    from storage.repository import NotFound
+
+    store = store_factory()
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a", groups_url="http://a.test/groups")], NOW)
+        states = repo.link_states()
+    changed = [
+        dataclasses.replace(
+            s,
+            consecutive_failures=2,
+            first_failure_at=NOW,
+            last_category="timeout",
+            etag='"e"',
+            probe={"key": "k", "at": NOW.isoformat()},
+        )
+        for s in states
+    ]
+    with store.transaction() as repo:
+        repo.save_link_states(changed)
+    with store.transaction() as repo:
+        reread = repo.link_states()
+    assert [(s.consecutive_failures, s.first_failure_at, s.etag, s.probe) for s in reread] == [
+        (2, NOW, '"e"', {"key": "k", "at": NOW.isoformat()})
+    ] * 2
+    with pytest.raises(NotFound), store.transaction() as repo:
+        repo.save_link_states([dataclasses.replace(states[0], id=99999)])
