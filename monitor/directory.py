@@ -14,6 +14,7 @@ up memory or the stack.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import difflib
 import io
@@ -28,7 +29,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import yaml
 
-from storage.records import DirectoryEntry
+from storage.records import DirectoryEntry, Organisation
 
 # Keys in the order they are written; they map 1:1 to DirectoryEntry fields.
 KEYS: tuple[str, ...] = (
@@ -233,6 +234,7 @@ def load_directory(
     *,
     text: str | None = None,
     fetch: Callable[[str], tuple[str, str]] | None = None,
+    stored: Iterable[Organisation] = (),
 ) -> list[DirectoryEntry]:
     """Read a directory from a YAML, CSV or HTML file, or from a web page's URL.
 
@@ -240,6 +242,11 @@ def load_directory(
     other http(s) ``source`` is an HTML page), else by content. ``text`` supplies the content
     directly (``source`` then only names it in messages). A URL is read with ``fetch(url) ->
     (final_url, html)``, which the caller provides; it should raise OSError when it cannot.
+
+    ``stored`` are the organisations already in the store, active or not. A YAML or CSV entry
+    without an id takes the id of the stored one with the same homepage, unless another entry
+    claims that id explicitly; otherwise its id is made from its name. So renaming an
+    organisation in a file without ids keeps its history.
 
     Raises DirectoryError listing every problem found; returns nothing unless all is well.
     """
@@ -268,7 +275,7 @@ def load_directory(
     if kind == "html":
         return propose_from_html(text, page_url, name)
     raws = _read_csv(text, problems) if kind == "csv" else _read_yaml(text, problems)
-    entries = _build_all(raws, problems)
+    entries = _build_all(raws, problems, list(stored))
     problems.raise_if_any()
     return entries
 
@@ -364,24 +371,36 @@ class _Built:
     id_derived: bool
     url_key: str | None
     url_line: int | None
+    # The name when it makes no id (a non-Latin script): fine if a stored homepage gives one.
+    nameless_id: str | None = None
+    # The id was taken from the stored organisation with this homepage.
+    kept: bool = False
+    # The stored organisation with this homepage, when another line claims its id explicitly.
+    passed_over: str | None = None
 
 
-def _build_all(raws: Iterable[_RawEntry], problems: _Problems) -> list[DirectoryEntry]:
+def _build_all(
+    raws: Iterable[_RawEntry], problems: _Problems, stored: Sequence[Organisation] = ()
+) -> list[DirectoryEntry]:
     built = [_build(raw, problems) for raw in raws]
-    ids: dict[str, int | None] = {}
+    explicit = _keep_stored_ids(built, stored)
+    for item in built:
+        if item.nameless_id is not None and not item.kept:
+            problems.add(
+                item.id_line,
+                "id",
+                f"cannot make an id from the name {_show(item.nameless_id)}; add an explicit id",
+            )
+    # The id's first holder, by strength: an explicit id, then a kept one, then a made one.
+    holders: dict[str, _Built] = {}
+    for item in sorted(built, key=_claim_strength):
+        if item.id is None:
+            continue
+        holder = holders.setdefault(item.id, item)
+        if holder is not item:
+            problems.add(item.id_line, "id", _duplicate_id(item, holder, explicit))
     urls: dict[str, int | None] = {}
     for item in built:
-        if item.id is not None:
-            if item.id in ids:
-                made = " (made from the name; give one of them an explicit id)"
-                problems.add(
-                    item.id_line,
-                    "id",
-                    f"duplicate id {item.id!r}: line {ids[item.id]} has the same id"
-                    + (made if item.id_derived else ""),
-                )
-            else:
-                ids[item.id] = item.id_line
         if item.url_key is not None:
             if item.url_key in urls:
                 problems.add(
@@ -391,7 +410,67 @@ def _build_all(raws: Iterable[_RawEntry], problems: _Problems) -> list[Directory
                 )
             else:
                 urls[item.url_key] = item.url_line
-    return [item.entry for item in built if item.entry is not None]
+    return [
+        dataclasses.replace(item.entry, id=item.id)
+        for item in built
+        if item.entry is not None and item.id
+    ]
+
+
+def _keep_stored_ids(built: Sequence[_Built], stored: Sequence[Organisation]) -> dict[str, int]:
+    """Give each id-less entry the id of the stored organisation with its homepage.
+
+    That is what keeps a derived id stable when the name changes. An explicit id anywhere in
+    the file wins over the match; among several stored organisations with one homepage (an
+    earlier rename made a second one), an active one is preferred, then the one with the id
+    the name makes, then the first in directory order. Returns the explicit ids and lines.
+    """
+    explicit: dict[str, int] = {}
+    for item in built:
+        if not item.id_derived and item.id is not None:
+            explicit.setdefault(item.id, item.id_line or 0)
+    by_url: dict[str, list[Organisation]] = {}
+    for org in stored:
+        by_url.setdefault(_url_key(org.entry.url), []).append(org)
+    taken: set[str] = set()
+    for item in built:
+        candidates = by_url.get(item.url_key or "", []) if item.id_derived else []
+        free = [org for org in candidates if org.id not in explicit and org.id not in taken]
+        if free:
+            best = min(free, key=lambda org: (not org.active, org.id != item.id))
+            item.id, item.kept = best.id, True
+            taken.add(best.id)
+        elif claimed := [org for org in candidates if org.id in explicit]:
+            item.passed_over = min(claimed, key=lambda org: not org.active).id
+    return explicit
+
+
+def _claim_strength(item: _Built) -> tuple[int, int]:
+    rank = 2 if item.id_derived and not item.kept else 1 if item.kept else 0
+    return rank, item.id_line or 0
+
+
+def _duplicate_id(item: _Built, holder: _Built, explicit: dict[str, int]) -> str:
+    """Why ``item`` cannot have the id ``holder`` already has, and what to do about it."""
+    message = f"duplicate id {item.id!r}: line {holder.id_line} has the same id"
+    if not item.id_derived:
+        return message  # two explicit ids
+    if holder.id_derived and not holder.kept:
+        return message + " (made from the name; give one of them an explicit id)"
+    message = f"duplicate id {item.id!r} (made from the name): line {holder.id_line} "
+    if holder.kept:
+        message += "keeps it, as its url is the homepage stored under that id"
+    elif item.passed_over == item.id:
+        message += "claims it explicitly, though this entry's url is the homepage stored under it"
+    else:
+        message += "gives it explicitly"
+    if item.passed_over not in (None, item.id):
+        line = explicit.get(item.passed_over)
+        message += (
+            f" (this entry's url is the homepage of stored {item.passed_over!r}, "
+            f"which line {line} claims explicitly)"
+        )
+    return message + "; give this entry an explicit id"
 
 
 def _build(raw: _RawEntry, problems: _Problems) -> _Built:
@@ -439,6 +518,7 @@ def _build(raw: _RawEntry, problems: _Problems) -> _Built:
 
     entry_id = text("id")
     derived = entry_id is None
+    nameless_id: str | None = None
     id_line = line_of("id") if not derived else line_of("name")
     if entry_id is not None:
         if len(entry_id) > MAX_ID_LENGTH or not _ID.fullmatch(entry_id):
@@ -452,13 +532,9 @@ def _build(raw: _RawEntry, problems: _Problems) -> _Built:
             )
             entry_id = None
     elif name is not None and missing("id"):
+        # Checked once stored homepages are known: one of them may give this entry its id.
         entry_id = slugify(name) or None
-        if entry_id is None:
-            problems.add(
-                id_line,
-                "id",
-                f"cannot make an id from the name {_show(name)}; add an explicit id",
-            )
+        nameless_id = name if entry_id is None else None
 
     groups_url = text("groups_url")
     if groups_url is not None and (why := _url_problem(groups_url)):
@@ -511,9 +587,9 @@ def _build(raw: _RawEntry, problems: _Problems) -> _Built:
     profession = text("profession")
 
     entry = None
-    if len(problems.items) == before and name is not None and url is not None and entry_id:
+    if len(problems.items) == before and name is not None and url is not None:
         entry = DirectoryEntry(
-            id=entry_id,
+            id=entry_id or "",  # replaced by a stored id, or reported, in _build_all
             name=name,
             url=url,
             aliases=tuple(a for a, _ in aliases),
@@ -533,6 +609,7 @@ def _build(raw: _RawEntry, problems: _Problems) -> _Built:
         id_derived=derived,
         url_key=_url_key(url) if url is not None else None,
         url_line=line_of("url"),
+        nameless_id=nameless_id,
     )
 
 

@@ -33,10 +33,18 @@ def import_directory(
     now: dt.datetime,
     fetch: Callable[[str], tuple[str, str]] | None = None,
 ) -> ImportDiff:
-    """Validate the whole file first; then add, update and deactivate organisations by id."""
+    """Validate the whole file first; then add, update and deactivate organisations by id.
+
+    Entries without an id keep the id of the stored organisation with the same homepage, so a
+    rename is a change to that organisation, not a new one (see ``load_directory``).
+    """
     from monitor.directory import load_directory
 
-    entries = load_directory(source, fetch=fetch)  # raises DirectoryError, nothing written
+    # Read apart from the write: a web page is not fetched while a transaction is open.
+    with store.transaction() as repo:
+        stored = repo.organisations(include_inactive=True)
+    # Raises DirectoryError before anything is written.
+    entries = load_directory(source, fetch=fetch, stored=stored)
     with store.transaction() as repo:
         return repo.sync_directory(entries, now)
 

@@ -3,11 +3,14 @@ export round trip, and all-or-nothing on errors."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import yaml
 
 from monitor.simweb import SimWeb
+from storage.db import Store
+from storage.records import Observation
 
 GOOD = {
     "organisations": [
@@ -98,3 +101,98 @@ def test_import_a_published_directory_page_by_url(freshness, tmp_path) -> None:
     assert "added    nurse-peer-network" in result.stdout
     assert "added    lawyers-support-circle" in result.stdout
     assert "2 added" in result.stdout  # not the nav's Twitter nor the footer's credit
+
+
+def record_observation(tmp_path, org_id: str) -> None:
+    """An observation of the org's homepage, in the database the CLI uses in tmp_path."""
+    store = Store(f"sqlite:///{tmp_path / 'freshness.db'}")
+    try:
+        with store.transaction() as repo:
+            link = repo.link_states([org_id])[0]
+            fetched = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+            repo.record_observations(
+                [Observation(org_id=org_id, url=link.url, fetched_at=fetched, link_id=link.id)]
+            )
+    finally:
+        store.close()
+
+
+def observation_count(tmp_path, org_id: str) -> int:
+    store = Store(f"sqlite:///{tmp_path / 'freshness.db'}")
+    try:
+        with store.transaction() as repo:
+            return len(repo.observations(org_id=org_id))
+    finally:
+        store.close()
+
+
+def test_rename_in_a_file_without_ids_is_a_change_that_keeps_history(freshness, tmp_path) -> None:
+    freshness("import", write(tmp_path, "d.yaml", GOOD), check=True)
+    record_observation(tmp_path, "physicians-anonymous")
+
+    renamed = {
+        "organisations": [
+            GOOD["organisations"][0],
+            {**GOOD["organisations"][1], "name": "Physicians Peer Support"},
+        ]
+    }
+    result = freshness("import", write(tmp_path, "d.yaml", renamed), check=True)
+
+    assert result.stdout.splitlines() == [
+        "changed  physicians-anonymous",
+        "0 added, 1 changed, 0 removed (marked inactive), 1 unchanged",
+    ]
+    assert observation_count(tmp_path, "physicians-anonymous") == 1
+    exported = yaml.safe_load(freshness("export", check=True).stdout)["organisations"]
+    assert exported[1]["id"] == "physicians-anonymous"
+    assert exported[1]["name"] == "Physicians Peer Support"
+
+
+def test_made_id_colliding_with_a_kept_one_imports_nothing(freshness, tmp_path) -> None:
+    freshness("import", write(tmp_path, "d.yaml", GOOD), check=True)
+    # The old name goes to a new organisation while the listed one is renamed.
+    clash = {
+        "organisations": [
+            GOOD["organisations"][0],
+            {**GOOD["organisations"][1], "name": "Physicians Peer Support"},
+            {"name": "Physicians Anonymous", "url": "https://pa-new.example/"},
+        ]
+    }
+    path = write(tmp_path, "clash.yaml", clash)
+    line = next(
+        n
+        for n, text in enumerate((tmp_path / "clash.yaml").read_text().splitlines(), 1)
+        if text.endswith("name: Physicians Anonymous")
+    )
+    result = freshness("import", path)
+
+    assert result.returncode == 1
+    assert f"clash.yaml:{line}: field 'id': duplicate id 'physicians-anonymous'" in result.stderr
+    assert "give this entry an explicit id" in result.stderr
+    assert "Traceback" not in result.stderr
+    orgs = freshness("orgs", check=True).stdout
+    assert "Physicians Anonymous" in orgs and "Physicians Peer Support" not in orgs
+
+
+def test_explicit_id_wins_over_a_homepage_match_through_the_cli(freshness, tmp_path) -> None:
+    freshness("import", write(tmp_path, "d.yaml", GOOD), check=True)
+    record_observation(tmp_path, "physicians-anonymous")
+    # Physicians Anonymous moved, and is listed by id; a newcomer took its old homepage.
+    moved = {
+        "organisations": [
+            GOOD["organisations"][0],
+            {
+                "id": "physicians-anonymous",
+                "name": "Physicians Anonymous",
+                "url": "https://pa-moved.example/",
+            },
+            {"name": "Doctors Circle", "url": "https://physicians.example/"},
+        ]
+    }
+    result = freshness("import", write(tmp_path, "d.yaml", moved), check=True)
+
+    assert "added    doctors-circle" in result.stdout
+    assert "changed  physicians-anonymous" in result.stdout
+    assert "1 added, 1 changed, 0 removed" in result.stdout
+    assert observation_count(tmp_path, "physicians-anonymous") == 1
+    assert observation_count(tmp_path, "doctors-circle") == 0

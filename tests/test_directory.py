@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ from monitor.directory import (
     propose_from_html,
     slugify,
 )
-from storage.records import DirectoryEntry
+from storage.db import Store
+from storage.records import DirectoryEntry, ImportDiff, Observation
 
 FIXTURES = Path(__file__).parent / "fixtures" / "directory"
 REPO = Path(__file__).resolve().parent.parent
@@ -760,7 +762,10 @@ def test_deeply_nested_five_megabyte_document_is_refused(yaml_parser: str) -> No
     text = "organisations: " + "[" * depth + "]" * depth + "\n"
     assert len(text) > 5_000_000
     problems = problems_of("deep.yaml", text)
-    assert any("nested more than" in p.message for p in problems)
+    # Our own depth check, or (libyaml in PyYAML 6.0.4+) the parser's own nesting limit.
+    assert any(
+        "nested more than" in p.message or "maximum nesting depth" in p.message for p in problems
+    ), [p.message for p in problems]
 
 
 def test_alias_bomb_is_reported_not_expanded(yaml_parser: str) -> None:
@@ -1137,3 +1142,352 @@ def test_directory_module_imports_no_scrapy_sqlalchemy_or_apprise() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert result.stdout.strip() == "[]"
+
+
+# -- ids kept across renames, against a real store ----------------------------------------------
+
+T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+T1 = T0 + dt.timedelta(days=1)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    yield opened
+    opened.close()
+
+
+def import_text(store: Store, tmp_path: Path, text: str, name: str = "d.yaml") -> ImportDiff:
+    from monitor.service import import_directory
+
+    path = tmp_path / name
+    path.write_text(yaml_doc(text) if name.endswith(".yaml") else text)
+    return import_directory(store, path, now=T1)
+
+
+def seed(store: Store, *entries: tuple[str, str, str]) -> None:
+    """Stored organisations as (id, name, url), as if imported from a file with explicit ids."""
+    with store.transaction() as repo:
+        repo.sync_directory([DirectoryEntry(id=i, name=n, url=u) for i, n, u in entries], T0)
+
+
+def observe(store: Store, org_id: str) -> None:
+    with store.transaction() as repo:
+        link = repo.link_states([org_id])[0]
+        repo.record_observations(
+            [Observation(org_id=org_id, url=link.url, fetched_at=T0, link_id=link.id, status=200)]
+        )
+
+
+def stored_ids(store: Store) -> dict[str, tuple[str, bool]]:
+    with store.transaction() as repo:
+        return {o.id: (o.entry.name, o.active) for o in repo.organisations(include_inactive=True)}
+
+
+def import_problems(store: Store, tmp_path: Path, text: str) -> list[str]:
+    before = stored_ids(store)
+    with pytest.raises(DirectoryError) as caught:
+        import_text(store, tmp_path, text)
+    assert stored_ids(store) == before  # all or nothing
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("name", "before", "after"),
+    [
+        (
+            "d.yaml",
+            """
+            organisations:
+              - name: Old Nurses Network
+                url: https://nurses.example.org/
+              - name: Lawyers Circle
+                url: https://lawyers.example.org/
+            """,
+            # Renamed, and the homepage written differently but the same (case, slash).
+            """
+            organisations:
+              - name: Nurse Peer Network
+                url: https://Nurses.Example.org
+              - name: Lawyers Circle
+                url: https://lawyers.example.org/
+            """,
+        ),
+        (
+            "d.csv",
+            "name,url\nOld Nurses Network,https://nurses.example.org/\n"
+            "Lawyers Circle,https://lawyers.example.org/\n",
+            "name,url\nNurse Peer Network,https://nurses.example.org/\n"
+            "Lawyers Circle,https://lawyers.example.org/\n",
+        ),
+    ],
+    ids=["yaml", "csv"],
+)
+def test_rename_in_a_file_without_ids_keeps_the_id_and_its_history(
+    store: Store, tmp_path: Path, name: str, before: str, after: str
+) -> None:
+    first = import_text(store, tmp_path, before, name)
+    assert first.added == ("old-nurses-network", "lawyers-circle")
+    observe(store, "old-nurses-network")
+
+    diff = import_text(store, tmp_path, after, name)
+
+    assert (diff.added, diff.changed, diff.removed) == ((), ("old-nurses-network",), ())
+    assert stored_ids(store)["old-nurses-network"] == ("Nurse Peer Network", True)
+    assert "nurse-peer-network" not in stored_ids(store)
+    with store.transaction() as repo:
+        assert len(repo.observations(org_id="old-nurses-network")) == 1
+    # Export writes the kept id out, so the file no longer depends on the match.
+    from monitor.service import export_directory
+
+    exported = yaml.safe_load(export_directory(store))["organisations"]
+    assert exported[0]["id"] == "old-nurses-network"
+    assert exported[0]["name"] == "Nurse Peer Network"
+    assert import_text(store, tmp_path, after, name).unchanged == (
+        "old-nurses-network",
+        "lawyers-circle",
+    )
+
+
+def test_two_renamed_entries_each_keep_their_own_stored_id(store: Store, tmp_path: Path) -> None:
+    seed(
+        store,
+        ("alpha", "Alpha", "https://a.example.org/"),
+        ("beta", "Beta", "https://b.example.org/"),
+    )
+    # The names swapped: each made id is the other's, and each homepage decides.
+    diff = import_text(
+        store,
+        tmp_path,
+        """
+        organisations:
+          - name: Beta
+            url: https://a.example.org/
+          - name: Alpha
+            url: https://b.example.org/
+        """,
+    )
+    assert (diff.added, sorted(diff.changed), diff.removed) == ((), ["alpha", "beta"], ())
+    assert stored_ids(store) == {"alpha": ("Beta", True), "beta": ("Alpha", True)}
+
+
+def test_homepage_match_wins_over_a_made_id_that_is_another_stored_org(
+    store: Store, tmp_path: Path
+) -> None:
+    seed(
+        store,
+        ("alpha", "Alpha", "https://a.example.org/"),
+        ("beta", "Beta", "https://b.example.org/"),
+    )
+    observe(store, "beta")
+    # Beta renamed itself Alpha; the old Alpha is gone from the file.
+    diff = import_text(
+        store,
+        tmp_path,
+        """
+        organisations:
+          - name: Alpha
+            url: https://b.example.org/
+        """,
+    )
+    assert (diff.added, diff.changed, diff.removed) == ((), ("beta",), ("alpha",))
+    assert stored_ids(store) == {"alpha": ("Alpha", False), "beta": ("Alpha", True)}
+    with store.transaction() as repo:
+        assert len(repo.observations(org_id="beta")) == 1
+
+
+def test_made_id_that_a_homepage_match_keeps_is_a_located_error(
+    store: Store, tmp_path: Path
+) -> None:
+    seed(store, ("alpha", "Alpha", "https://a.example.org/"))
+    problems = import_problems(
+        store,
+        tmp_path,
+        """
+        organisations:
+          - name: Alpha Renamed
+            url: https://a.example.org/
+          - name: Alpha
+            url: https://new-alpha.example.org/
+        """,
+    )
+    assert problems == [
+        f"{tmp_path / 'd.yaml'}:4: field 'id': duplicate id 'alpha' (made from the name): "
+        "line 2 keeps it, as its url is the homepage stored under that id; "
+        "give this entry an explicit id"
+    ]
+
+
+def test_explicit_id_wins_over_a_homepage_match(store: Store, tmp_path: Path) -> None:
+    seed(store, ("alpha", "Alpha", "https://a.example.org/"))
+    observe(store, "alpha")
+    # Alpha moved; a new organisation took its old homepage and is listed without an id.
+    diff = import_text(
+        store,
+        tmp_path,
+        """
+        organisations:
+          - id: alpha
+            name: Alpha
+            url: https://alpha-moved.example.org/
+          - name: Newcomer
+            url: https://a.example.org/
+        """,
+    )
+    assert (diff.added, diff.changed, diff.removed) == (("newcomer",), ("alpha",), ())
+    with store.transaction() as repo:
+        assert len(repo.observations(org_id="alpha")) == 1
+        assert repo.observations(org_id="newcomer") == []
+
+
+def test_explicit_id_on_the_matching_entry_itself_wins(store: Store, tmp_path: Path) -> None:
+    seed(store, ("alpha", "Alpha", "https://a.example.org/"))
+    diff = import_text(
+        store,
+        tmp_path,
+        """
+        organisations:
+          - id: gamma
+            name: Gamma
+            url: https://a.example.org/
+        """,
+    )
+    assert (diff.added, diff.changed, diff.removed) == (("gamma",), (), ("alpha",))
+
+
+def test_explicit_claim_leaves_the_id_less_entry_a_made_id_and_a_collision_is_located(
+    store: Store, tmp_path: Path
+) -> None:
+    seed(store, ("alpha", "Alpha", "https://a.example.org/"))
+    problems = import_problems(
+        store,
+        tmp_path,
+        """
+        organisations:
+          - id: alpha
+            name: Alpha Moved
+            url: https://alpha-moved.example.org/
+          - name: Alpha
+            url: https://a.example.org/
+        """,
+    )
+    assert problems == [
+        f"{tmp_path / 'd.yaml'}:5: field 'id': duplicate id 'alpha' (made from the name): "
+        "line 2 claims it explicitly, though this entry's url is the homepage stored under it; "
+        "give this entry an explicit id"
+    ]
+
+
+def test_explicit_claim_of_another_stored_org_is_named_in_the_collision(
+    store: Store, tmp_path: Path
+) -> None:
+    seed(
+        store,
+        ("alpha", "Alpha", "https://a.example.org/"),
+        ("beta", "Beta", "https://b.example.org/"),
+    )
+    problems = import_problems(
+        store,
+        tmp_path,
+        """
+        organisations:
+          - id: alpha
+            name: Alpha
+            url: https://a2.example.org/
+          - id: beta
+            name: Beta
+            url: https://b2.example.org/
+          - name: Alpha
+            url: https://b.example.org/
+        """,
+    )
+    assert problems == [
+        f"{tmp_path / 'd.yaml'}:8: field 'id': duplicate id 'alpha' (made from the name): "
+        "line 2 gives it explicitly (this entry's url is the homepage of stored 'beta', "
+        "which line 5 claims explicitly); give this entry an explicit id"
+    ]
+
+
+def test_duplicate_homepages_are_still_an_error_with_a_stored_match(
+    store: Store, tmp_path: Path
+) -> None:
+    seed(store, ("alpha", "Alpha", "https://a.example.org/"))
+    problems = import_problems(
+        store,
+        tmp_path,
+        """
+        organisations:
+          - name: Alpha One
+            url: https://a.example.org/
+          - name: Alpha Two
+            url: https://A.example.org
+        """,
+    )
+    # Only the second entry is reported, and only for its url: it keeps no stored id.
+    assert problems == [
+        f"{tmp_path / 'd.yaml'}:5: field 'url': duplicate url: line 3 lists the same homepage"
+    ]
+
+
+def test_inactive_org_with_the_homepage_comes_back_under_its_id(
+    store: Store, tmp_path: Path
+) -> None:
+    seed(store, ("alpha", "Alpha", "https://a.example.org/"))
+    with store.transaction() as repo:
+        repo.sync_directory([], T0)  # delisted
+    diff = import_text(
+        store,
+        tmp_path,
+        """
+        organisations:
+          - name: Alpha Reborn
+            url: https://a.example.org/
+        """,
+    )
+    assert (diff.added, diff.changed, diff.removed) == ((), ("alpha",), ())
+    assert stored_ids(store) == {"alpha": ("Alpha Reborn", True)}
+
+
+def test_of_two_stored_orgs_with_one_homepage_the_active_one_keeps_it(
+    store: Store, tmp_path: Path
+) -> None:
+    # What the old behaviour left behind: the pre-rename id inactive, the new one active.
+    seed(store, ("old-name", "Old Name", "https://a.example.org/"))
+    seed(store, ("new-name", "New Name", "https://a.example.org/"))
+    assert stored_ids(store) == {"old-name": ("Old Name", False), "new-name": ("New Name", True)}
+    diff = import_text(
+        store,
+        tmp_path,
+        """
+        organisations:
+          - name: Newer Name
+            url: https://a.example.org/
+        """,
+    )
+    assert (diff.added, diff.changed, diff.removed) == ((), ("new-name",), ())
+
+
+def test_name_that_makes_no_id_keeps_the_stored_one(store: Store, tmp_path: Path) -> None:
+    seed(store, ("kyiv-peers", "Kyiv Peers", "https://kyiv.example.org/"))
+    text = """
+        organisations:
+          - name: Київ
+            url: https://kyiv.example.org/
+        """
+    assert import_text(store, tmp_path, text).changed == ("kyiv-peers",)
+    # Without a stored homepage to match, such a name still needs an explicit id.
+    problems = import_problems(
+        store,
+        tmp_path,
+        """
+        organisations:
+          - name: Київ
+            url: https://kyiv.example.org/
+          - name: Львів
+            url: https://lviv.example.org/
+        """,
+    )
+    assert problems == [
+        f"{tmp_path / 'd.yaml'}:4: field 'id': cannot make an id from the name 'Львів'; "
+        "add an explicit id"
+    ]
