@@ -76,6 +76,10 @@ def record_outcome(observation: Observation, outcome: Outcome, stored_text: int)
     if isinstance(text, str) and len(text) > stored_text:
         observation.facts["text"] = text[:stored_text]
         observation.facts["text_stored_chars"] = stored_text
+    probe = observation.facts.get("probe")
+    if isinstance(probe, dict) and isinstance(probe.get("text"), str):
+        # The probe's text was compared with the page's; an excerpt is evidence enough.
+        observation.facts["probe"] = {**probe, "text": probe["text"][:stored_text]}
 
 
 class RecordObservationsPipeline:

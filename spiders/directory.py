@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -40,6 +41,7 @@ from monitor.outbound import candidate_pages, outbound_links, registered_domain
 from monitor.pagefacts import page_facts
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+PROBE_CACHE_SIZE = 2048
 TEXT_TYPES = (
     "text/",
     "application/xhtml",
@@ -87,7 +89,10 @@ class DirectorySpider(Spider):
         # Registered domains the directory lists: checked as listed URLs already, and never
         # new organisations, so discovery does not fetch them again.
         self.listed_domains: set[str] = set(listed_domains or ())
-        self._probe_cache: dict[str, dict[str, Any]] = {}
+        # Probes of this run by directory, for the other listed pages there. A host's pages are
+        # fetched close together, so a bounded cache keeps nearly every reuse without holding
+        # every probe's text for the whole run (tens of MB at 10,000 organisations).
+        self._probe_cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._received: dict[int, int] = {}
         self._candidates_requested: set[str] = set()
         # "org domain" -> the pages of that organisation that link to it, and the item yielded
@@ -409,6 +414,8 @@ class DirectorySpider(Spider):
 
     def _finish_probe(self, meta: dict[str, Any], probe: dict[str, Any]) -> dict[str, Any]:
         self._probe_cache[meta["cache_key"]] = probe
+        if len(self._probe_cache) > PROBE_CACHE_SIZE:
+            self._probe_cache.popitem(last=False)
         item = meta["item"]
         item["facts"]["probe"] = probe
         return item
