@@ -82,78 +82,6 @@ def record_outcome(observation: Observation, outcome: Outcome, stored_text: int)
         observation.facts["probe"] = {**probe, "text": probe["text"][:stored_text]}
 
 
-class RecordObservationsPipeline:
-    """Classify, record in batches, and conclude the run when the crawl closes.
-
-    Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_NOW`` and the detection policy.
-    """
-
-    def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
-        self.settings = crawler.settings
-        self.batch_size = max(1, self.settings.getint("FRESHNESS_BATCH_SIZE"))
-        self.policy = Policy.from_settings(self.settings)
-        self.stored_text = self.settings.getint("FRESHNESS_STORED_TEXT")
-        self.buffer: list[Observation] = []
-        self.judged: list[tuple[Observation, Outcome]] = []
-        self.store: Store | None = None
-        self.run_id: int | None = None
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> RecordObservationsPipeline:
-        return cls(crawler)
-
-    def open_spider(self) -> None:
-        from monitor.service import start_run
-
-        self.store = open_store(self.settings)
-        self.run_id = start_run(self.store, clock_from_settings(self.settings))
-        self.crawler.stats.set_value("freshness/run_id", self.run_id)
-
-    def process_item(self, item: Any) -> Any:
-        observation = item_to_observation(item)
-        if item.get("role") == "candidate":  # a site linked from a listed one, not listed
-            self.buffer.append(observation)  # its text is capped already, and judged later
-            self.judged.append((observation, Outcome("ok", ("candidate",), 0.5)))
-            return item
-        outcome = classify(observation)
-        record_outcome(observation, outcome, self.stored_text)
-        observation.run_id = self.run_id
-        self.judged.append((observation.slim(), outcome))
-        if item.get("role") == "canary":
-            return item  # only tells whether we are online; not the directory's business
-        self.buffer.append(observation)
-        if len(self.buffer) >= self.batch_size:
-            self.flush()
-        return item
-
-    def flush(self) -> None:
-        if not self.buffer or self.store is None:
-            return
-        with self.store.transaction() as repo:
-            repo.record_observations(self.buffer)
-        self.buffer = []
-
-    def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
-        from monitor.service import conclude_run
-
-        if self.store is None or self.run_id is None:
-            return
-        self.flush()
-        summary = conclude_run(
-            self.store,
-            self.run_id,
-            self.judged,
-            now=clock_from_settings(self.settings),
-            policy=self.policy,
-            interrupted=reason != "finished",
-            finish_reason=reason,
-        )
-        self.crawler.stats.set_value("freshness/summary", summary)
-        self.store.close()
-
-
 def _quiet_robots_errors(settings: Settings) -> None:
     """An unreachable robots.txt is logged with a traceback; for us it is an observation."""
     if logging.getLevelName(settings.get("LOG_LEVEL")) >= logging.WARNING:
@@ -223,8 +151,9 @@ def run_crawl(
 
 
 class ShardPipeline:
-    """A child crawler's recorder in a multi-process run: classify, keep the verdict's reasons,
-    and record under the parent's run (``FRESHNESS_RUN_ID``). The parent judges the run.
+    """Classify each observation on its full text, keep the verdict's reasons with it, and
+    record it in batches (a killed crawl keeps what it saw) under ``FRESHNESS_RUN_ID``. A child
+    crawler of a multi-process run uses it as it is; the parent concludes the run.
 
     Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_STORED_TEXT``.
     """
@@ -248,16 +177,18 @@ class ShardPipeline:
         observation = item_to_observation(item)
         observation.run_id = self.run_id or item.get("run_id")
         if item.get("role") == "canary":
-            # Not the directory's business, and not storable: tell the parent, which judges
-            # whether this machine was online.
-            print(f"canary {classify(observation).category}", flush=True)
+            self.canary(classify(observation))  # not the directory's business, not stored
             return item
-        if item.get("role") != "candidate":
+        if item.get("role") != "candidate":  # candidates are judged when the run concludes
             record_outcome(observation, classify(observation), self.stored_text)
         self.buffer.append(observation)
         if len(self.buffer) >= self.batch_size:
             self.flush()
         return item
+
+    def canary(self, outcome: Outcome) -> None:
+        # The parent judges whether this machine was online: tell it.
+        print(f"canary {outcome.category}", flush=True)
 
     def flush(self) -> None:
         if not self.buffer or self.store is None:
@@ -270,6 +201,53 @@ class ShardPipeline:
         self.flush()
         if self.store is not None:
             self.store.close()
+
+
+class RecordObservationsPipeline(ShardPipeline):
+    """A single-process run's recorder: starts the run, records like a shard, and concludes
+    the run from the store when the crawl closes.
+
+    Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_NOW`` and the detection policy.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self.crawler = crawler
+        self.policy = Policy.from_settings(self.settings)
+        self.canaries: list[Outcome] = []
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    def open_spider(self) -> None:
+        from monitor.service import start_run
+
+        super().open_spider()
+        assert self.store is not None
+        self.run_id = start_run(self.store, clock_from_settings(self.settings))
+        self.crawler.stats.set_value("freshness/run_id", self.run_id)
+
+    def canary(self, outcome: Outcome) -> None:
+        self.canaries.append(outcome)
+
+    def close_spider(self) -> None:
+        pass  # the run is concluded on spider_closed, with the crawl's finish reason
+
+    def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
+        from monitor.service import conclude_run
+
+        if self.store is None or self.run_id is None:
+            return
+        self.flush()
+        summary = conclude_run(
+            self.store,
+            self.run_id,
+            self.canaries,
+            now=clock_from_settings(self.settings),
+            policy=self.policy,
+            interrupted=reason != "finished",
+            finish_reason=reason,
+        )
+        self.crawler.stats.set_value("freshness/summary", summary)
+        self.store.close()
 
 
 class WorkerPipeline(ShardPipeline):

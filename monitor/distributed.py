@@ -15,10 +15,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from monitor.classify import Outcome, classify
+from monitor.classify import Outcome
 from monitor.policy import Policy, clock_from_settings
 from storage.db import Store
-from storage.records import Observation
 
 logger = logging.getLogger("freshness.distributed")
 
@@ -114,35 +113,16 @@ def conclude_distributed(
     interrupted: bool = False,
     canaries: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Judge a run whose observations the workers recorded; one observation per link counts."""
+    """Judge a run whose observations other processes recorded (shards or workers).
+
+    ``canaries`` are the categories the crawlers reported for the canary URLs.
+    """
     from monitor.service import conclude_run
 
-    latest: dict[Any, Any] = {}
-    with store.transaction() as repo:
-        for obs in repo.run_observations(run_id):  # oldest first
-            key = obs.link_id if obs.link_id is not None else (obs.org_id, obs.url)
-            # A re-queued organisation may have been half-done by a dead worker: the last
-            # observation counts. Listed pages classified by the worker, on their full text,
-            # need no text now; candidates keep theirs for the new-organisation check.
-            judged_already = obs.category is not None and obs.evidence is not None
-            candidate = obs.facts.get("role") == "candidate"
-            latest[key] = obs.slim() if judged_already and not candidate else obs
-    judged = []
-    for obs in latest.values():
-        if obs.facts.get("role") == "candidate":
-            judged.append((obs, Outcome("ok", ("candidate",), 0.5)))
-        elif obs.category and obs.evidence is not None:  # judged by the worker, on full text
-            judged.append((obs, Outcome(obs.category, tuple(obs.evidence), obs.confidence or 0.5)))
-        else:
-            judged.append((obs, classify(obs)))
-    now = clock_from_settings(settings)
-    for category in canaries:
-        canary = Observation(org_id="", url="canary", fetched_at=now, facts={"role": "canary"})
-        judged.append((canary, Outcome(category, ("canary",), 1.0)))
     return conclude_run(
         store,
         run_id,
-        judged,
+        [Outcome(category, ("canary",), 1.0) for category in canaries],
         now=clock_from_settings(settings),
         policy=Policy.from_settings(settings),
         interrupted=interrupted,

@@ -53,6 +53,17 @@ def status_chain(obs: Observation) -> str:
     return " → ".join(hops)
 
 
+def run_health(
+    outcomes: Sequence[tuple[str, Outcome]], canaries: Sequence[Outcome], policy: Policy
+) -> tuple[dict[str, int], str | None]:
+    """How many listed URLs fell in each category, and why the run cannot be trusted (or
+    None), from each (url, outcome) the run observed."""
+    counts: dict[str, int] = {}
+    for _, outcome in outcomes:
+        counts[outcome.category] = counts.get(outcome.category, 0) + 1
+    return counts, detect_outage(dict(outcomes), canaries, policy)
+
+
 def judge_run(
     observations: Sequence[tuple[Observation, Outcome]],
     states: Mapping[int, LinkState],
@@ -63,19 +74,23 @@ def judge_run(
     canaries: Sequence[Outcome] = (),
     now: dt.datetime,
     policy: Policy,
+    check_outage: bool = True,
 ) -> Judgement:
+    """Verdicts and findings for one run's observations (or one batch of its organisations).
+
+    With ``check_outage=False`` the caller has already found the run trustworthy (see
+    ``run_health``) and judges it in batches; counts are then the caller's too.
+    """
     previous = previous or {}
     candidates = [obs for obs, _ in observations if obs.facts.get("role") == "candidate"]
     observations = [(o, out) for o, out in observations if o.facts.get("role") != "candidate"]
     judgement = Judgement()
-    judgement.outage = detect_outage(
-        {obs.url: outcome for obs, outcome in observations}, canaries, policy
-    )
-    counts = judgement.counts
-    for _obs, outcome in observations:
-        counts[outcome.category] = counts.get(outcome.category, 0) + 1
-    if judgement.outage:
-        return judgement  # an inconclusive run changes no counts and declares nothing
+    if check_outage:
+        judgement.counts, judgement.outage = run_health(
+            [(obs.url, outcome) for obs, outcome in observations], canaries, policy
+        )
+        if judgement.outage:
+            return judgement  # an inconclusive run changes no counts and declares nothing
 
     for obs, outcome in observations:
         state = states.get(obs.link_id) if obs.link_id is not None else None

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from monitor.digest import clean
 from monitor.directory import KEYS, MAX_ID_LENGTH, TOP_LEVEL_KEY, load_directory, slugify
-from storage.records import DirectoryEntry, Finding
+from storage.records import DirectoryEntry, Finding, Organisation
 
 try:
     from monitor.groups import normalise_group_name
@@ -393,9 +393,17 @@ def _day(value: Any) -> dt.date | None:
 
 
 def update_yaml(
-    text: str, findings: Iterable[Finding], *, today: dt.date, source: str = "directory.yaml"
+    text: str,
+    findings: Iterable[Finding],
+    *,
+    today: dt.date,
+    source: str = "directory.yaml",
+    stored: Iterable[Organisation] = (),
 ) -> tuple[str, Plan]:
     """``text`` (a directory YAML file) with the accepted findings applied, and the plan.
+
+    ``stored`` are the store's organisations, so that entries without an id are matched to
+    theirs by homepage exactly as ``freshness import`` matches them (``load_directory``).
 
     Order, comments and quoting are kept where ruamel.yaml can keep them. The result is read
     back and must be exactly the planned directory, or ReviewError is raised and nothing
@@ -403,7 +411,9 @@ def update_yaml(
     """
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-    entries = load_directory(source, text=text)  # raises DirectoryError naming the problems
+    stored = list(stored)
+    # Raises DirectoryError naming the problems.
+    entries = load_directory(source, text=text, stored=stored)
     plan = plan_changes(entries, findings, today=today)
     if list(plan.entries) == entries:
         return text, plan
@@ -427,7 +437,7 @@ def update_yaml(
     out = io.StringIO()
     yaml.dump(data, out)
     result = out.getvalue()
-    if load_directory(source, text=result) != list(plan.entries):
+    if load_directory(source, text=result, stored=stored) != list(plan.entries):
         raise ReviewError(
             f"could not update {source} without changing something else; "
             "use `freshness export` and compare by hand"

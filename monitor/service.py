@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from monitor.classify import Outcome
-from monitor.judge import judge_run
+from monitor.classify import Outcome, classify
+from monitor.judge import Judgement, judge_run, run_health
 from monitor.policy import Policy
 from monitor.shards import process_count
 from storage.db import Store
@@ -93,79 +93,134 @@ def start_run(store: Store, now: dt.datetime) -> int:
         return repo.start_run(now)
 
 
+CONCLUDE_BATCH = 500  # organisations judged together: bounded memory, few queries
+
+
 def conclude_run(
     store: Store,
     run_id: int,
-    judged: Sequence[tuple[Observation, Outcome]],
+    canaries: Sequence[Outcome] = (),
     *,
     now: dt.datetime,
     policy: Policy,
     interrupted: bool = False,
     finish_reason: str = "finished",
+    batch: int = CONCLUDE_BATCH,
 ) -> dict[str, Any]:
-    """Decide verdicts for one run and apply them, all in one transaction."""
-    listed = [(o, out) for o, out in judged if o.facts.get("role") != "canary"]
-    # Sites found by discovery are judged for new organisations, not counted as listed URLs.
-    checked = [(o, out) for o, out in listed if o.facts.get("role") != "candidate"]
-    canaries = [out for o, out in judged if o.facts.get("role") == "canary"]
+    """Decide verdicts for one run from what it recorded in the store, and apply them.
+
+    Every crawler (in-process, shards, distributed workers) records observations with their
+    category and the classifier's reasons, judged on the full page text. Here the run is
+    first checked as a whole (outage guard, counts) from a light census, then judged
+    ``batch`` organisations at a time, without page text, so memory stays bounded however
+    large the directory. It is all one transaction: a conclusion is applied whole or not at
+    all. ``canaries`` are the outcomes of the canary URLs, which are not stored.
+    """
     with store.transaction() as repo:
-        entries = {org.id: org.entry for org in repo.organisations(include_inactive=True)}
-        states = {s.id: s for s in repo.link_states()}
-        previous = repo.latest_readings(
-            [o.link_id for o, _ in listed if o.link_id is not None], before_run_id=run_id
-        )
-        groups_links = [o.link_id for o, _ in listed if o.facts.get("role") == "groups"]
-        judgement = judge_run(
-            listed,
-            states,
-            entries,
-            previous=previous,
-            groups_seen=repo.groups_seen(
-                [i for i in groups_links if i is not None], before_run_id=run_id
-            ),
-            canaries=canaries,
-            now=now,
-            policy=policy,
-        )
+        census = repo.run_census(run_id)
+        checked = [o for o in census if o.facts.get("role") not in ("candidate", "canary")]
+        unjudged = {
+            o.id: classify(o)
+            for o in repo.observations_by_id(
+                [o.id for o in checked if o.category is None and o.id is not None], slim=False
+            )
+        }
+        outcomes = {
+            o.id: unjudged.get(o.id) or Outcome(o.category or "ok", (), 0.0) for o in checked
+        }
+        counts, outage = run_health([(o.url, outcomes[o.id]) for o in checked], canaries, policy)
         summary = RunSummary(
             run_id=run_id,
-            status="inconclusive" if judgement.outage else "completed",
-            organisations=len({o.org_id for o, _ in checked}),
+            status="inconclusive" if outage else "completed",
+            organisations=len({o.org_id for o in checked}),
             observations=len(checked),
-            outage=judgement.outage,
-            counts=judgement.counts,
+            outage=outage,
+            counts=counts,
         )
-        if interrupted and not judgement.outage:
+        if interrupted and not outage:
             summary.status = "interrupted"
-        if not judgement.outage:
-            repo.save_link_states(judgement.states)
+        if not outage:  # an inconclusive run changes no counts and declares nothing
+            entries = {org.id: org.entry for org in repo.organisations(include_inactive=True)}
             # A snooze that ran out brings its finding back, into this run's digest too.
             summary.opened.extend(repo.wake_snoozed(now))
-            summary.resolved.extend(repo.resolve_findings(judgement.resolve, now, run_id))
-            for draft in judgement.open:
-                finding = draft.finding
-                latest = repo.latest_finding(finding.org_id, finding.kind, draft.subject)
-                if (
-                    latest is not None
-                    and latest.status in ("dismissed", "accepted")
-                    and latest.details.get("material", "") == draft.material
-                ):
-                    continue  # the curator has decided; only new evidence brings it back
-                finding.details["material"] = draft.material
-                stored, created = repo.open_finding(finding, subject=draft.subject, run_id=run_id)
-                if created:
-                    summary.opened.append(stored.id or 0)
-                if stored.kind == "unverifiable":
-                    summary.unverifiable += 1
-            if not interrupted:  # an interrupted run's organisations stay due for the next
-                repo.mark_checked({o.org_id for o, _ in checked}, now)
-                repo.mark_discovered(
-                    {o.org_id for o, _ in checked if o.facts.get("discovered")}, now
+            by_org: dict[str, list[Observation]] = {}
+            for obs in checked:
+                by_org.setdefault(obs.org_id, []).append(obs)
+            orgs = sorted(by_org)
+            for start in range(0, len(orgs), batch):
+                chunk = orgs[start : start + batch]
+                ids = [o.id for org in chunk for o in by_org[org] if o.id is not None]
+                judged = [
+                    (obs, unjudged.get(obs.id) or _stored_outcome(obs))
+                    for obs in repo.observations_by_id(ids)
+                ]
+                links = [o.link_id for o, _ in judged if o.link_id is not None]
+                groups = [o.link_id for o, _ in judged if o.facts.get("role") == "groups"]
+                judgement = judge_run(
+                    judged,
+                    {s.id: s for s in repo.link_states(chunk)},
+                    entries,
+                    previous=repo.latest_readings(links, before_run_id=run_id),
+                    groups_seen=repo.groups_seen(
+                        [i for i in groups if i is not None], before_run_id=run_id
+                    ),
+                    now=now,
+                    policy=policy,
+                    check_outage=False,
                 )
+                _apply(repo, judgement, summary, run_id=run_id, now=now)
+            # New organisations: every candidate of the run at once, since one site may be
+            # linked from several organisations. They keep their text for this check.
+            candidates = repo.observations_by_id(
+                [o.id for o in census if o.facts.get("role") == "candidate" and o.id], slim=False
+            )
+            judgement = judge_run(
+                [(c, CANDIDATE) for c in candidates],
+                {},
+                entries,
+                now=now,
+                policy=policy,
+                check_outage=False,
+            )
+            _apply(repo, judgement, summary, run_id=run_id, now=now)
+            if not interrupted:  # an interrupted run's organisations stay due for the next
+                repo.mark_checked({o.org_id for o in checked}, now)
+                repo.mark_discovered({o.org_id for o in checked if o.facts.get("discovered")}, now)
         summary_dict = summary.to_dict()
         summary_dict["finish_reason"] = finish_reason
         repo.finish_run(run_id, now, summary.status, summary_dict)
     return summary_dict
+
+
+# What a discovery candidate counts as: judged for the new-organisation check, never a verdict.
+CANDIDATE = Outcome("ok", ("candidate",), 0.5)
+
+
+def _stored_outcome(obs: Observation) -> Outcome:
+    return Outcome(obs.category or "ok", tuple(obs.evidence or ()), obs.confidence or 0.5)
+
+
+def _apply(
+    repo: Any, judgement: Judgement, summary: RunSummary, *, run_id: int, now: dt.datetime
+) -> None:
+    """Write one judgement: link states, resolved findings, then new or refreshed ones."""
+    repo.save_link_states(judgement.states)
+    summary.resolved.extend(repo.resolve_findings(judgement.resolve, now, run_id))
+    for draft in judgement.open:
+        finding = draft.finding
+        latest = repo.latest_finding(finding.org_id, finding.kind, draft.subject)
+        if (
+            latest is not None
+            and latest.status in ("dismissed", "accepted")
+            and latest.details.get("material", "") == draft.material
+        ):
+            continue  # the curator has decided; only new evidence brings it back
+        finding.details["material"] = draft.material
+        stored, created = repo.open_finding(finding, subject=draft.subject, run_id=run_id)
+        if created:
+            summary.opened.append(stored.id or 0)
+        if stored.kind == "unverifiable":
+            summary.unverifiable += 1
 
 
 def run_pass(
@@ -507,8 +562,11 @@ def apply_decisions(store: Store, path: Path, *, now: dt.datetime) -> ApplyRepor
     settle_accepted(store, now=now)
     with store.transaction() as repo:
         pending = repo.accepted_findings()
+        stored = repo.organisations(include_inactive=True)
     try:
-        updated, plan = update_yaml(text, pending, today=now.date(), source=str(path))
+        updated, plan = update_yaml(
+            text, pending, today=now.date(), source=str(path), stored=stored
+        )
     except DirectoryError as exc:
         raise FreshnessError(f"{path} was left alone: {exc}") from exc
     except ReviewError as exc:

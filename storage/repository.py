@@ -157,8 +157,7 @@ class Repository:
         return [org.entry for org in self.organisations()]
 
     def mark_checked(self, org_ids: Iterable[str], now: dt.datetime) -> None:
-        ids = list(org_ids)
-        if ids:
+        for ids in _chunks(org_ids):
             self.session.execute(
                 update(OrganisationRow)
                 .where(OrganisationRow.id.in_(ids))
@@ -166,8 +165,7 @@ class Repository:
             )
 
     def mark_discovered(self, org_ids: Iterable[str], now: dt.datetime) -> None:
-        ids = list(org_ids)
-        if ids:
+        for ids in _chunks(org_ids):
             self.session.execute(
                 update(OrganisationRow).where(OrganisationRow.id.in_(ids)).values(discovered_at=now)
             )
@@ -176,9 +174,12 @@ class Repository:
 
     def link_states(self, org_ids: Iterable[str] | None = None) -> list[LinkState]:
         query = select(ListedLinkRow).where(ListedLinkRow.active.is_(True))
-        if org_ids is not None:
-            query = query.where(ListedLinkRow.org_id.in_(list(org_ids)))
-        return [_row_to_link(r) for r in self.session.scalars(query.order_by(ListedLinkRow.id))]
+        if org_ids is None:
+            return [_row_to_link(r) for r in self.session.scalars(query.order_by(ListedLinkRow.id))]
+        found = []
+        for ids in _chunks(org_ids):
+            found.extend(self.session.scalars(query.where(ListedLinkRow.org_id.in_(ids))))
+        return [_row_to_link(r) for r in sorted(found, key=lambda r: r.id)]
 
     def save_link_states(self, states: Iterable[LinkState]) -> None:
         """Write each link's failure counts, validators and probe, in one batched UPDATE."""
@@ -284,16 +285,59 @@ class Repository:
             query = query.limit(limit)
         return [_row_to_observation(r) for r in self.session.scalars(query)]
 
-    def run_observations(self, run_id: int) -> Iterator[Observation]:
-        """Every observation of a run, oldest first, read in batches rather than all at once."""
+    def run_census(self, run_id: int) -> list[Observation]:
+        """What a run saw, lightly: the last observation of each link (or, for a link-less
+        one, each organisation and URL) in the run, without its facts beyond ``role`` and
+        ``discovered``. A re-queued organisation half-done by a dead worker counts once."""
         query = (
-            select(ObservationRow)
+            select(
+                ObservationRow.id,
+                ObservationRow.org_id,
+                ObservationRow.link_id,
+                ObservationRow.url,
+                ObservationRow.fetched_at,
+                ObservationRow.category,
+                ObservationRow.facts["role"],
+                ObservationRow.facts["discovered"],
+            )
             .where(ObservationRow.run_id == run_id)
             .order_by(ObservationRow.id)
-            .execution_options(yield_per=_CHUNK)
         )
-        for row in self.session.scalars(query):
-            yield _row_to_observation(row)
+        latest: dict[Any, Observation] = {}
+        for (
+            obs_id,
+            org_id,
+            link_id,
+            url,
+            fetched_at,
+            category,
+            role,
+            discovered,
+        ) in self.session.execute(query):
+            key = link_id if link_id is not None else (org_id, url)
+            latest[key] = Observation(
+                id=obs_id,
+                run_id=run_id,
+                org_id=org_id,
+                link_id=link_id,
+                url=url,
+                fetched_at=fetched_at,
+                category=category,
+                facts={"role": role, "discovered": bool(discovered)},
+            )
+        return sorted(latest.values(), key=lambda o: o.id or 0)
+
+    def observations_by_id(self, ids: Iterable[int], *, slim: bool = True) -> list[Observation]:
+        """These observations, in the order given; ``slim`` leaves out page text."""
+        found: dict[int, Observation] = {}
+        wanted = list(ids)
+        for chunk in _chunks(wanted):
+            for row in self.session.scalars(
+                select(ObservationRow).where(ObservationRow.id.in_(chunk))
+            ):
+                obs = _row_to_observation(row)
+                found[row.id] = obs.slim() if slim else obs
+        return [found[i] for i in wanted if i in found]
 
     def latest_readings(
         self, link_ids: Iterable[int], *, before_run_id: int
@@ -728,7 +772,7 @@ _LINK_STATE_FIELDS = (
 _CHUNK = 500  # rows or ids per query: bounded memory, and within SQLite's parameter limit
 
 
-def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+def _chunks(ids: Iterable[Any]) -> Iterator[list[Any]]:
     batch = list(ids)
     for start in range(0, len(batch), _CHUNK):
         yield batch[start : start + _CHUNK]

@@ -378,7 +378,9 @@ def test_apply_updates_the_file_in_place_with_a_backup(world) -> None:  # type: 
         db,
         [
             finding(1, "ecf", "rename", None, new_name="ECF Together"),
-            finding(2, "nurse-circle", "new_group", None, group="Night Shift Circle"),
+            finding(
+                2, "nurses", "new_group", None, group="Night Shift Circle"
+            ),  # no id in the file: kept by homepage
         ],
     )
     env = {"FRESHNESS_NOW": NOW.isoformat()}

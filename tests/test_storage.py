@@ -252,7 +252,7 @@ def test_latest_readings_pass_over_304s_and_leave_out_page_text(store_factory) -
         before_run4 = repo.latest_readings([groups.id], before_run_id=runs[3] + 1)
         nothing = repo.latest_readings([links["homepage"].id], before_run_id=runs[3])
         seen_names = repo.groups_seen([groups.id, 99999], before_run_id=runs[3])
-        in_run = [o.status for o in repo.run_observations(runs[1])]
+        census = repo.run_census(runs[1])
     # The 304 of run 3 stands for run 2's reading, which is what comes back.
     assert before_run3[groups.id].status == 200
     assert before_run3[groups.id].facts["groups"] == [{"name": "One"}, {"name": "Two"}]
@@ -262,7 +262,10 @@ def test_latest_readings_pass_over_304s_and_leave_out_page_text(store_factory) -
     assert "outbound" not in before_run4[groups.id].facts
     assert nothing == {}
     assert seen_names == {groups.id: ["Old", "One", "Two"], 99999: []}
-    assert in_run == [200]
+    # The census of a run: its one observation, with only what the verdicts start from.
+    assert [(o.link_id, o.category, o.facts) for o in census] == [
+        (groups.id, "ok", {"role": "groups", "discovered": False})
+    ]
 
 
 def test_reads_of_many_links_are_chunked_under_sqlites_parameter_limit(store_factory) -> None:
@@ -351,3 +354,43 @@ def test_save_link_states_writes_every_field_and_refuses_unknown_links(store_fac
     ] * 2
     with pytest.raises(NotFound), store.transaction() as repo:
         repo.save_link_states([dataclasses.replace(states[0], id=99999)])
+
+
+def test_run_census_keeps_the_last_observation_of_each_link(store_factory) -> None:
+    """A re-queued organisation half-done by a dead worker is observed twice: the last counts."""
+    store = store_factory()
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a")], NOW)
+        link = repo.link_states()[0]
+        run_id = repo.start_run(NOW)
+
+        def seen(category: str, **facts: object) -> Observation:
+            return Observation(
+                org_id="a",
+                url=link.url,
+                fetched_at=NOW,
+                link_id=link.id,
+                run_id=run_id,
+                status=200,
+                category=category,
+                facts={"role": "homepage", **facts},
+            )
+
+        candidate = Observation(
+            org_id="a",
+            url="http://b.test/",
+            fetched_at=NOW,
+            run_id=run_id,
+            facts={"role": "candidate", "text": "peer support"},
+        )
+        repo.record_observations([seen("timeout"), candidate, seen("ok", discovered=True)])
+    with store.transaction() as repo:
+        census = repo.run_census(run_id)
+        (full,) = repo.observations_by_id([census[-1].id], slim=False)
+        (slimmed,) = repo.observations_by_id([c.id for c in census if c.link_id is None])
+    assert [(c.url, c.category, c.facts["discovered"]) for c in census] == [
+        ("http://b.test/", None, False),
+        (link.url, "ok", True),
+    ]
+    assert full.category == "ok" and full.facts["discovered"] is True
+    assert "text" not in slimmed.facts
