@@ -32,6 +32,7 @@ FRESHNESS_MAX_REDIRECTS = 10
 FRESHNESS_MAX_RETRY_AFTER = 120  # seconds; a longer Retry-After is recorded as blocked instead
 FRESHNESS_SOFT404_PROBE = True
 FRESHNESS_BATCH_SIZE = 100  # observations per committed write
+FRESHNESS_START_BACKLOG = 256  # start requests waiting in the scheduler, at most (see spider)
 FRESHNESS_PROCESSES = 0  # crawler processes per run; 0 = one per core for large runs
 FRESHNESS_PROCESSES_MIN_ORGS = 200  # "auto" stays single-process below this many due orgs
 FRESHNESS_STORED_TEXT = 2000  # characters of page text kept in the store (all are classified)

@@ -89,3 +89,51 @@ def test_a_spider_knows_the_domains_of_its_own_targets_as_listed() -> None:
     crawler = get_crawler(DirectorySpider)
     made = DirectorySpider.from_crawler(crawler, targets=targets, listed_domains=["a.test"])
     assert made.listed_domains == {"a.test", "vetpeers.test"}
+
+
+def test_start_requests_wait_while_the_scheduler_holds_a_full_backlog() -> None:
+    """Scrapy's downloader-aware queue looks at every waiting host on each pop; the spider
+    keeps at most FRESHNESS_START_BACKLOG requests waiting, so that stays cheap."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from scrapy.utils.test import get_crawler
+
+    targets = [
+        {"org_id": f"o{i}", "link_id": i, "role": "link", "url": f"http://o{i}.test/"}
+        for i in range(5)
+    ]
+    crawler = get_crawler(DirectorySpider, {"FRESHNESS_START_BACKLOG": 2})
+    made = DirectorySpider.from_crawler(crawler, targets=targets)
+
+    class Scheduler:
+        def __init__(self) -> None:
+            self.waiting: list[str] = []
+
+        def __len__(self) -> int:
+            return len(self.waiting)
+
+    scheduler = Scheduler()
+    crawler.engine = SimpleNamespace(scheduler=scheduler)
+
+    async def crawl() -> list[int]:
+        seen = []
+        starts = made.start()
+        for _ in range(5):
+            request = await asyncio.wait_for(anext(starts), 1)
+            scheduler.waiting.append(request.url)
+            seen.append(len(scheduler))
+            if len(scheduler) == 2:
+                # Full: the next start request must wait until one is sent.
+                pending = asyncio.ensure_future(anext(starts))
+                await asyncio.sleep(0.2)
+                assert not pending.done()
+                scheduler.waiting.pop(0)
+                request = await asyncio.wait_for(pending, 1)
+                scheduler.waiting.append(request.url)
+                seen.append(len(scheduler))
+                scheduler.waiting.clear()
+                break
+        return seen
+
+    assert asyncio.run(crawl()) == [1, 2, 2]
