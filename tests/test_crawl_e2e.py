@@ -359,6 +359,37 @@ def test_traffic_goes_through_the_standard_proxy_variables(world: SimWeb, module
     assert world.count("healthy.test", "/groups") >= 1
 
 
+@pytest.mark.parametrize("bypass", [True, False], ids=["no_proxy", "proxied"])
+def test_no_proxy_hosts_skip_the_proxy(world: SimWeb, module_freshness, bypass: bool) -> None:
+    """http_proxy names a proxy that refuses connections; no_proxy lets healthy.test past it."""
+    import json
+
+    from monitor.simweb import LIVE_IP, REFUSED_IP
+
+    env = {"http_proxy": f"http://{REFUSED_IP}:9"}
+    if bypass:
+        env["no_proxy"] = "localhost,healthy.test"
+    result = module_freshness(
+        "check",
+        world.url("healthy.test", "/groups"),
+        "--format",
+        "json",
+        "-s",
+        "FRESHNESS_SOFT404_PROBE=False",
+        "-s",
+        f"FRESHNESS_HOSTS=healthy.test={LIVE_IP}",
+        "-s",
+        "RETRY_TIMES=0",
+        env=env,
+        check=True,
+    )
+    (row,) = json.loads(result.stdout)
+    if bypass:
+        assert row["status"] == 200 and row["category"] == "ok"
+    else:  # through the dead proxy: a connection failure, as the standard variables say
+        assert row["status"] is None and row["category"] == "connection"
+
+
 def test_config_file_settings_apply_and_command_line_wins(world: SimWeb, tmp_path) -> None:
     from tests.conftest import run_freshness
 

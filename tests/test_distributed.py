@@ -88,6 +88,7 @@ def run_distributed(
         workers[0].send_signal(signal.SIGKILL)
     out, err = coordinator.communicate(timeout=300)
     assert coordinator.returncode == 0, err[-3000:]
+    coordinator.stderr_text = err  # type: ignore[attr-defined]
     for worker in workers:
         worker.communicate(timeout=120)
     return coordinator, workers
@@ -117,7 +118,11 @@ def test_killing_a_worker_mid_run_still_completes_the_run(
 ) -> None:
     monitor = make_monitor(world, postgres, tmp_path)
     started = time.monotonic()
-    run_distributed(monitor, redis_server.url, kill_one=True, lease="5")
+    coordinator, workers = run_distributed(monitor, redis_server.url, kill_one=True, lease="5")
+    assert workers[0].returncode == -signal.SIGKILL
+    # The dead worker held organisations it never finished: their leases ran out and they
+    # were queued again, for the other worker.
+    assert "re-queueing" in coordinator.stderr_text  # type: ignore[attr-defined]
     (run,) = monitor.runs()
     assert run["status"] == "completed"
     assert run["organisations"] == N
