@@ -75,10 +75,16 @@ def comparable(findings: list[dict]) -> set[tuple]:
 
 
 def run_distributed(
-    monitor: Monitor, redis_url: str, *, kill_one: bool = False, lease: str = "600"
+    monitor: Monitor,
+    redis_url: str,
+    *,
+    kill_one: bool = False,
+    lease: str = "600",
+    notify: str | None = None,
 ) -> tuple[subprocess.Popen, list[subprocess.Popen]]:
     settings = monitor.settings(T0, {**ONE_RUN, "FRESHNESS_REDIS_LEASE": lease})
-    coordinator = start(monitor, "run", "--redis", redis_url, *settings)
+    targets = ["--notify", notify] if notify else []
+    coordinator = start(monitor, "run", "--redis", redis_url, *targets, *settings)
     workers = [
         start(monitor, "worker", "--redis", redis_url, "--idle", "4", *settings) for _ in range(2)
     ]
@@ -128,3 +134,21 @@ def test_killing_a_worker_mid_run_still_completes_the_run(
     assert run["organisations"] == N
     assert time.monotonic() - started < 240
     assert len({f["org"] for f in monitor.findings() if f["kind"] == "dead_link"}) == N // 10
+
+
+def test_the_coordinator_sends_the_digest_once_after_every_worker_is_done(
+    world: SimWeb, postgres, redis_server, tmp_path: Path
+) -> None:
+    from tests.receivers import http_receiver
+
+    monitor = make_monitor(world, postgres, tmp_path)
+    with http_receiver() as receiver:
+        run_distributed(monitor, redis_server.url, notify=receiver.url("curators"))
+        (digest,) = receiver.bodies("curators")  # one message, from the coordinator alone
+    (run,) = monitor.runs()
+    assert run["status"] == "completed" and run["organisations"] == N
+    # It was sent after the verdicts: it carries every dead link the run found.
+    dead = {f["org"] for f in monitor.findings() if f["kind"] == "dead_link"}
+    assert len(dead) == N // 10
+    text = digest["message"].lower()
+    assert all(org in text for org in sorted(dead)), digest["message"][:500]
