@@ -84,14 +84,20 @@ def run_distributed(
 ) -> tuple[subprocess.Popen, list[subprocess.Popen]]:
     settings = monitor.settings(T0, {**ONE_RUN, "FRESHNESS_REDIS_LEASE": lease})
     targets = ["--notify", notify] if notify else []
-    coordinator = start(monitor, "run", "--redis", redis_url, *targets, *settings)
-    workers = [
-        start(monitor, "worker", "--redis", redis_url, "--idle", "4", *settings) for _ in range(2)
-    ]
     if kill_one:
-        # let the first worker take and finish some organisations, then kill it outright
+        monitor.web.clear_requests()  # count this run's fetches only (the web is shared)
+    coordinator = start(monitor, "run", "--redis", redis_url, *targets, *settings)
+    worker_args = ("worker", "--redis", redis_url, "--idle", "4", *settings)
+    if kill_one:
+        # The first worker alone takes a batch of organisations and finishes a few; killed
+        # outright mid-crawl, it leaves the rest taken and not done. Only then does the
+        # second start: it can finish the run only once those leases run out.
+        workers = [start(monitor, *worker_args)]
         assert monitor.web.wait_for(20, path="/", method="GET", timeout=60)
         workers[0].send_signal(signal.SIGKILL)
+        workers.append(start(monitor, *worker_args))
+    else:
+        workers = [start(monitor, *worker_args) for _ in range(2)]
     out, err = coordinator.communicate(timeout=300)
     assert coordinator.returncode == 0, err[-3000:]
     coordinator.stderr_text = err  # type: ignore[attr-defined]
