@@ -17,7 +17,12 @@ from monitor.classify import Outcome
 from monitor.decide import decide, detect_outage
 from monitor.groups import diff_groups, display_group_name, normalise_group_name
 from monitor.identity import detect_rename, title_name
-from monitor.outbound import looks_like_peer_support, not_a_peer_network, registered_domain
+from monitor.outbound import (
+    listed_domains,
+    looks_like_peer_support,
+    not_a_peer_network,
+    registered_domain,
+)
 from monitor.policy import Policy
 from storage.records import DirectoryEntry, Finding, LinkState, Observation
 
@@ -324,10 +329,7 @@ def _new_organisations(
     A site may be seen several times in a run (linked from several pages or organisations);
     it is proposed once, when one of its pages qualifies, with every page that links to it.
     """
-    known = set()
-    for entry in entries.values():
-        for _, url in entry.listed_links():
-            known.add(registered_domain(url))
+    known = listed_domains(entries.values())
     by_domain: dict[str, list[Observation]] = {}
     for obs in candidates:
         domain = obs.facts.get("domain") or registered_domain(obs.url)

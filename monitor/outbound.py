@@ -28,6 +28,7 @@ from lxml import etree
 
 from monitor.groups import iter_content, main_content
 from monitor.identity import HtmlSource, as_tree, body_of, collapse, element_text, tag_of
+from storage.records import DirectoryEntry
 
 MAX_CANDIDATE_PAGES = 5
 PEER_SUPPORT_MIN_SCORE = 6
@@ -119,6 +120,13 @@ def registered_domain(url: str) -> str:
     """
     host = _hostname(url or "")
     return _host_domain(host) if host else ""
+
+
+def listed_domains(entries: Iterable[DirectoryEntry]) -> set[str]:
+    """The registered domain of every URL these directory entries list."""
+    domains = {registered_domain(url) for entry in entries for _, url in entry.listed_links()}
+    domains.discard("")
+    return domains
 
 
 @functools.lru_cache(maxsize=4096)

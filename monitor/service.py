@@ -236,7 +236,7 @@ def run_pass(
     """
     import time
 
-    from monitor.targets import listed_domains, load_due_targets
+    from monitor.targets import load_run
     from storage.lock import LockHeld, run_lock
 
     started = time.monotonic()
@@ -254,12 +254,11 @@ def run_pass(
         )
     try:
         with run_lock(store, wait=wait):
-            targets = load_due_targets(settings)
+            targets, domains = load_run(settings)
             organisations = {t["org_id"] for t in targets if t.get("org_id")}
             if not organisations:
                 return None
             processes = process_count(settings, len(organisations))
-            domains = listed_domains(settings)
             if processes > 1:
                 summary = _run_in_processes(store, settings, targets, domains, processes, progress)
             else:
@@ -326,7 +325,7 @@ def check(store_factory: Callable[[], Store], target: str, settings: Any) -> lis
     from monitor.classify import classify
     from monitor.crawl import item_to_observation, run_crawl
     from monitor.judge import status_chain
-    from monitor.targets import listed_domains, load_due_targets
+    from monitor.targets import load_run
 
     if target.startswith(("http://", "https://")):
         items, _ = run_crawl(
@@ -340,12 +339,8 @@ def check(store_factory: Callable[[], Store], target: str, settings: Any) -> lis
             repo.organisation(target)  # raises NotFound with a hint
         settings = settings.copy()
         settings.set("FRESHNESS_ORGS", [target], priority="cmdline")
-        items, _ = run_crawl(
-            settings,
-            targets=load_due_targets(settings),
-            listed_domains=listed_domains(settings),
-            collect=True,
-        )
+        targets, domains = load_run(settings)
+        items, _ = run_crawl(settings, targets=targets, listed_domains=domains, collect=True)
     rows = []
     for item in items:
         if item.get("role") == "candidate":

@@ -17,6 +17,22 @@ def open_store(settings: Any) -> Store:
 
 def load_due_targets(settings: Any) -> list[dict[str, Any]]:
     """The listed URLs of every active organisation that is due (or of ``FRESHNESS_ORGS``)."""
+    return load_run(settings)[0]
+
+
+def listed_domains(settings: Any) -> list[str]:
+    """The registered domain of every URL the directory lists, inactive entries included.
+
+    Discovery skips links to these sites: they are checked as listed URLs already, and a site
+    the directory lists can never be a *new* organisation (``monitor.judge`` drops it anyway).
+    """
+    return load_run(settings)[1]
+
+
+def load_run(settings: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """What a run crawls, in one read of the store: the due targets (``load_due_targets``)
+    and the directory's listed domains (``listed_domains``)."""
+    from monitor.outbound import listed_domains as domains_of
     from monitor.schedule import is_due
 
     now = clock_from_settings(settings)
@@ -25,7 +41,8 @@ def load_due_targets(settings: Any) -> list[dict[str, Any]]:
     store = open_store(settings)
     try:
         with store.transaction() as repo:
-            orgs = repo.organisations()
+            everyone = repo.organisations(include_inactive=True)
+            orgs = [o for o in everyone if o.active]
             if chosen:
                 due = [o for o in orgs if o.id in chosen]
             else:
@@ -43,7 +60,7 @@ def load_due_targets(settings: Any) -> list[dict[str, Any]]:
         {"org_id": None, "link_id": None, "role": "canary", "url": url}
         for url in policy.canary_urls
     ]
-    return canaries + [
+    targets = canaries + [
         {
             "org_id": s.org_id,
             "link_id": s.id,
@@ -57,24 +74,7 @@ def load_due_targets(settings: Any) -> list[dict[str, Any]]:
         }
         for s in states
     ]
-
-
-def listed_domains(settings: Any) -> list[str]:
-    """The registered domain of every URL the directory lists, inactive entries included.
-
-    Discovery skips links to these sites: they are checked as listed URLs already, and a site
-    the directory lists can never be a *new* organisation (``monitor.judge`` drops it anyway).
-    """
-    from monitor.outbound import registered_domain
-
-    store = open_store(settings)
-    try:
-        with store.transaction() as repo:
-            orgs = repo.organisations(include_inactive=True)
-    finally:
-        store.close()
-    domains = {registered_domain(url) for org in orgs for _, url in org.entry.listed_links()}
-    return sorted(d for d in domains if d)
+    return targets, sorted(domains_of(o.entry for o in everyone))
 
 
 def _fresh_probe(probe: dict[str, Any] | None, now: Any, policy: Policy) -> dict[str, Any] | None:
