@@ -906,8 +906,9 @@ def accept_cmd(obj: Context, ids: tuple[int, ...], by: str | None, reason: str |
     """Accept findings: the next `freshness export` or `freshness apply` writes them in.
 
     A rename sets the name (the old one goes to aliases), a move sets the URL, groups are
-    added or dropped, a new organisation is appended, and a dead homepage marks the entry
-    `status: dead`. An accepted finding does not come back unless its evidence changes.
+    added or dropped, a new organisation is appended, a dead homepage marks the entry
+    `status: dead`, and another dead link is marked in `dead_links` (never deleted). An
+    accepted finding does not come back unless its evidence changes.
 
     \b
     Example:

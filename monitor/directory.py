@@ -29,7 +29,12 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import yaml
 
-from storage.records import DirectoryEntry, Organisation
+from storage.records import (
+    DirectoryEntry,
+    Organisation,
+    dead_link_item,
+    split_dead_link,
+)
 
 # Keys in the order they are written; they map 1:1 to DirectoryEntry fields.
 KEYS: tuple[str, ...] = (
@@ -45,8 +50,9 @@ KEYS: tuple[str, ...] = (
     "check_every",
     "status",
     "dead_since",
+    "dead_links",
 )
-LIST_KEYS = frozenset({"aliases", "groups", "links"})
+LIST_KEYS = frozenset({"aliases", "groups", "links", "dead_links"})
 STATUSES = ("dead",)
 TOP_LEVEL_KEY = "organisations"
 
@@ -91,7 +97,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 HEADER = """\
 # freshness directory: the organisations we keep an eye on, one entry each.
 # Keys: id, name, aliases (former names), url, profession, groups_url, group_selector, groups,
-# links, check_every (like 12h, 1d or 2w), status (only "dead") and dead_since (a date).
+# links, check_every (like 12h, 1d or 2w), status (only "dead"), dead_since (a date) and
+# dead_links (a groups_url or link accepted as dead, as "URL since DATE").
 # Keep each id as it is: history is attached to it, even when the name changes.
 """
 
@@ -582,6 +589,7 @@ def _build(raw: _RawEntry, problems: _Problems) -> _Built:
                 line_of("dead_since"), "dead_since", "is only allowed together with 'status: dead'"
             )
 
+    dead_links = _dead_links(items("dead_links"), url, groups_url, links, problems)
     aliases = items("aliases")
     groups = items("groups")
     profession = text("profession")
@@ -601,6 +609,7 @@ def _build(raw: _RawEntry, problems: _Problems) -> _Built:
             check_every=check_every,
             status=status,
             dead_since=dead_since,
+            dead_links=dead_links,
         )
     return _Built(
         entry=entry,
@@ -611,6 +620,49 @@ def _build(raw: _RawEntry, problems: _Problems) -> _Built:
         url_line=line_of("url"),
         nameless_id=nameless_id,
     )
+
+
+def _dead_links(
+    items: list[tuple[str, int | None]],
+    url: str | None,
+    groups_url: str | None,
+    links: list[tuple[str, int | None]],
+    problems: _Problems,
+) -> tuple[str, ...]:
+    """``dead_links`` items, checked and written the one way ``dump_directory`` writes them.
+
+    Each names one of the entry's own listed pages, so a mark can never point at nothing.
+    """
+    listed = {groups_url, *(link for link, _ in links)} - {None}
+    out: dict[str, str] = {}
+    for item, line in items:
+        try:
+            dead_url, since_text = split_dead_link(item)
+        except ValueError as exc:
+            problems.add(line, "dead_links", str(exc))
+            continue
+        since = None
+        if since_text is not None and (since := _parse_date(since_text)) is None:
+            problems.add(
+                line, "dead_links", f"must end with a date like 2026-11-23, got {_show(since_text)}"
+            )
+            continue
+        if dead_url == url:
+            problems.add(
+                line, "dead_links", "the homepage is marked with 'status: dead', not in dead_links"
+            )
+        elif dead_url not in listed:
+            problems.add(
+                line,
+                "dead_links",
+                f"{_show(dead_url)} is not this entry's groups_url or one of its links; "
+                "list it there, or take it out of dead_links",
+            )
+        elif dead_url in out:
+            problems.add(line, "dead_links", f"{_show(dead_url)} is listed twice")
+        else:
+            out[dead_url] = dead_link_item(dead_url, since)
+    return tuple(out.values())
 
 
 def _clean_text(value: str, line: int | None, key: str, problems: _Problems) -> str | None:

@@ -9,9 +9,9 @@ An accepted finding is a change to the directory:
   (names compared as ``monitor.groups.normalise_group_name`` sees them);
 - ``new_organisation``: a new entry is appended (id made from the name, kept unique);
 - ``dead_link`` on the homepage: the entry is marked ``status: dead`` with ``dead_since``, the
-  day the link first failed; it is never deleted. A dead ``groups_url`` or extra link is
-  taken out of the entry (with its ``group_selector``, which only applies to that page), and
-  the change is reported like every other: nothing is removed silently;
+  day the link first failed; it is never deleted. A dead ``groups_url`` or extra link stays
+  where it is listed and is marked in ``dead_links`` as ``"URL since DATE"``, so nothing is
+  ever deleted; a later accepted move of that link takes the mark away with the old URL;
 - ``unverifiable``: nothing to change; accepting it means "a person has checked it".
 
 Applying is idempotent: a finding the directory already carries changes nothing, which is how
@@ -43,7 +43,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from monitor.digest import clean
 from monitor.directory import KEYS, MAX_ID_LENGTH, TOP_LEVEL_KEY, load_directory, slugify
-from storage.records import DirectoryEntry, Finding, Organisation
+from storage.records import (
+    DirectoryEntry,
+    Finding,
+    Organisation,
+    dead_link_item,
+    split_dead_link,
+)
 
 try:
     from monitor.groups import normalise_group_name
@@ -167,6 +173,7 @@ def _comparable(entry: DirectoryEntry) -> DirectoryEntry:
         aliases=tuple(sorted(entry.aliases)),
         groups=tuple(sorted(_group_key(g) for g in entry.groups)),
         links=tuple(sorted(entry.links)),
+        dead_links=tuple(sorted(entry.dead_links)),
     )
 
 
@@ -189,8 +196,8 @@ def describe(finding: Finding) -> str:
         if role == "homepage":
             return "mark the entry dead"
         if role in ("groups", "link"):
-            return "take the dead link out of the entry"
-        return "mark dead (homepage) or take the link out"
+            return "mark the link dead (dead_links)"
+        return "mark the entry or the link dead"
     return "nothing; notes that a person has checked it"
 
 
@@ -252,7 +259,13 @@ def _moved(
         links = [new if link == old else link for link in links]
         texts.append(f"links: {old} → {new}")
     links = list(dict.fromkeys(links))  # the new URL may have been listed already
-    changed = dataclasses.replace(entry, url=url, groups_url=groups_url, links=tuple(links))
+    # The old address is no longer listed, so its dead mark (if any) goes with it.
+    dead_links = tuple(
+        item for item in entry.dead_links if split_dead_link(item)[0] not in (old, new)
+    )
+    changed = dataclasses.replace(
+        entry, url=url, groups_url=groups_url, links=tuple(links), dead_links=dead_links
+    )
     return changed, texts
 
 
@@ -294,20 +307,14 @@ def _dead_link(
         since = _day(finding.details.get("failing_since")) or today
         marked = dataclasses.replace(entry, status="dead", dead_since=since)
         return marked, [f"status: dead since {since.isoformat()} (the entry is kept)"]
-    texts: list[str] = []
-    groups_url, selector = entry.groups_url, entry.group_selector
-    if groups_url == url:
-        groups_url = None
-        dropped = " and its group_selector" if selector else ""
-        selector = None
-        texts.append(f"groups_url: dropped the dead page {url}{dropped}")
-    links = tuple(link for link in entry.links if link != url)
-    if links != entry.links:
-        texts.append(f"links: dropped the dead link {url}")
-    changed = dataclasses.replace(
-        entry, groups_url=groups_url, group_selector=selector, links=links
-    )
-    return changed, texts
+    role = "groups_url" if url == entry.groups_url else "links" if url in entry.links else None
+    if role is None or url in entry.dead_link_urls():
+        return entry, []  # no longer listed (moved, say), or already marked
+    since = _day(finding.details.get("failing_since")) or today
+    marked = dataclasses.replace(entry, dead_links=(*entry.dead_links, dead_link_item(url, since)))
+    return marked, [
+        f"dead_links: + {url} since {since.isoformat()} (it stays in {role}, marked dead)"
+    ]
 
 
 _HANDLERS = {

@@ -63,6 +63,8 @@ class OrganisationRow(Base):
     check_every: Mapped[str | None] = mapped_column(String(50))
     listing_status: Mapped[str | None] = mapped_column(String(50))
     dead_since: Mapped[str | None] = mapped_column(String(20))
+    # Secondary links accepted as dead, as "URL since DATE" (DirectoryEntry.dead_links).
+    dead_links: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]

@@ -21,6 +21,27 @@ FINDING_KINDS = (
 )
 FINDING_STATUSES = ("open", "accepted", "dismissed", "resolved", "snoozed")
 LINK_ROLES = ("homepage", "groups", "link")
+# How an item of ``dead_links`` joins a URL and the day it was found dead.
+DEAD_SINCE = " since "
+
+
+def dead_link_item(url: str, since: dt.date | None) -> str:
+    """One ``dead_links`` item: ``"https://x.org/groups since 2026-11-20"``, or the bare URL."""
+    return f"{url}{DEAD_SINCE}{since.isoformat()}" if since else url
+
+
+def split_dead_link(item: str) -> tuple[str, str | None]:
+    """A ``dead_links`` item as (url, date text or None); the caller checks the date.
+
+    URLs hold no spaces, so splitting on them is unambiguous. Raises ValueError for any other
+    shape than ``URL`` or ``URL since DATE``.
+    """
+    words = item.split()
+    if len(words) == 1:
+        return words[0], None
+    if len(words) == 3 and words[1] == DEAD_SINCE.strip():
+        return words[0], words[2]
+    raise ValueError(f"write it as 'URL{DEAD_SINCE}2026-11-20' or just the URL; got {item!r}")
 
 
 @dataclass(frozen=True)
@@ -39,6 +60,13 @@ class DirectoryEntry:
     check_every: str | None = None
     status: str | None = None  # None means listed and live; "dead" once a curator accepts it
     dead_since: dt.date | None = None
+    # A groups_url or link a curator accepted as dead, each as "URL since DATE"
+    # (dead_link_item): the link stays where it is listed, marked, never silently deleted.
+    dead_links: tuple[str, ...] = ()
+
+    def dead_link_urls(self) -> frozenset[str]:
+        """The listed URLs (other than the homepage) that a curator has marked dead."""
+        return frozenset(split_dead_link(item)[0] for item in self.dead_links)
 
     def listed_links(self) -> list[tuple[str, str]]:
         """Every URL this entry asks us to keep alive, as (role, url), without repeats."""

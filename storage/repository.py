@@ -43,6 +43,7 @@ _ENTRY_FIELDS = (
     "groups",
     "links",
     "check_every",
+    "dead_links",
 )
 
 
@@ -705,7 +706,7 @@ class Repository:
 
 def _entry_to_columns(entry: DirectoryEntry) -> dict[str, Any]:
     values = {key: getattr(entry, key) for key in _ENTRY_FIELDS}
-    for key in ("aliases", "groups", "links"):
+    for key in ("aliases", "groups", "links", "dead_links"):
         values[key] = list(values[key])
     values["listing_status"] = entry.status
     values["dead_since"] = entry.dead_since.isoformat() if entry.dead_since else None
@@ -726,6 +727,7 @@ def _row_to_entry(row: OrganisationRow) -> DirectoryEntry:
         check_every=row.check_every,
         status=row.listing_status,
         dead_since=dt.date.fromisoformat(row.dead_since) if row.dead_since else None,
+        dead_links=tuple(row.dead_links or ()),
     )
 
 

@@ -45,6 +45,7 @@ ECF = DirectoryEntry(
     ),
     links=("https://entertainmentcommunity.org/contact",),
     check_every="12h",
+    dead_links=("https://entertainmentcommunity.org/contact since 2026-11-20",),
 )
 EXPECTED_VALID = [
     ECF,
@@ -153,6 +154,28 @@ def test_plain_scalars_keep_the_text_as_written() -> None:
     assert entry.name == "1800"
     assert entry.id == "1800"
     assert entry.aliases == ("yes", "2026-01-01", "0x1F")
+
+
+def test_dead_links_are_written_back_one_way() -> None:
+    text = yaml_doc(
+        """
+        organisations:
+          - name: A
+            url: https://a.example.org/
+            groups_url: https://a.example.org/groups
+            links: [https://a.example.org/x]
+            dead_links: ["https://a.example.org/x   since  2026-1-5", https://a.example.org/groups]
+        """
+    )
+    [entry] = load_directory("x.yaml", text=text)
+    # Spacing and the date are tidied; a mark without a date is kept without one.
+    assert entry.dead_links == (
+        "https://a.example.org/x since 2026-01-05",
+        "https://a.example.org/groups",
+    )
+    assert entry.dead_link_urls() == {"https://a.example.org/x", "https://a.example.org/groups"}
+    assert load_directory("x.yaml", text=dump_directory([entry])) == [entry]
+    assert load_directory("x.csv", text=dump_csv([entry])) == [entry]
 
 
 def test_empty_organisations_list_loads_as_empty() -> None:
@@ -429,6 +452,73 @@ INVALID_YAML = [
         4,
         "dead_since",
         "only allowed together with 'status: dead'",
+    ),
+    (
+        "dead link in another shape",
+        """
+        organisations:
+          - name: A
+            url: https://a.example.org/
+            links: [https://a.example.org/x]
+            dead_links: ["https://a.example.org/x (dead since 2026-11-20)"]
+        """,
+        5,
+        "dead_links",
+        "write it as 'URL since 2026-11-20' or just the URL",
+    ),
+    (
+        "dead link with an impossible date",
+        """
+        organisations:
+          - name: A
+            url: https://a.example.org/
+            links: [https://a.example.org/x]
+            dead_links: [https://a.example.org/x since 2026-13-01]
+        """,
+        5,
+        "dead_links",
+        "must end with a date like 2026-11-23, got '2026-13-01'",
+    ),
+    (
+        "dead link that the entry does not list",
+        """
+        organisations:
+          - name: A
+            url: https://a.example.org/
+            groups_url: https://a.example.org/groups
+            dead_links:
+              - https://a.example.org/gone since 2026-11-20
+        """,
+        6,
+        "dead_links",
+        "'https://a.example.org/gone' is not this entry's groups_url or one of its links",
+    ),
+    (
+        "dead homepage in dead_links",
+        """
+        organisations:
+          - name: A
+            url: https://a.example.org/
+            dead_links: [https://a.example.org/]
+        """,
+        4,
+        "dead_links",
+        "the homepage is marked with 'status: dead', not in dead_links",
+    ),
+    (
+        "dead link marked twice",
+        """
+        organisations:
+          - name: A
+            url: https://a.example.org/
+            groups_url: https://a.example.org/groups
+            dead_links:
+              - https://a.example.org/groups since 2026-11-20
+              - https://a.example.org/groups
+        """,
+        7,
+        "dead_links",
+        "'https://a.example.org/groups' is listed twice",
     ),
     (
         "key given twice in one entry",
@@ -1046,7 +1136,7 @@ def test_dump_writes_keys_in_order_and_omits_empty_fields() -> None:
     entries = text[text.index("organisations:") :].split("\n\n")
     key_line = re.compile(r"(?:  - |    )([a-z_]+):")
     keys = [m.group(1) for line in entries[0].splitlines() if (m := key_line.match(line))]
-    assert keys == [k for k in KEYS if k not in ("status", "dead_since")]
+    assert keys == [k for k in KEYS if k not in ("status", "dead_since", "dead_links")]
     assert "      - Group number 0: night shift #0" not in entries[0]  # quoted: it has ': '
     assert "      - 'Group number 0: night shift #0'" in entries[0]  # long list: block style
     assert "dead_since: 2026-11-23" in entries[1]

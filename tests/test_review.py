@@ -84,16 +84,20 @@ def test_every_kind_changes_the_directory_as_documented() -> None:
     assert ecf.name == "ECF Together"
     assert ecf.aliases == ("The Actors Fund", "Entertainment Community Fund")
     assert ecf.groups == ("Finding Hope", "Night Shift Circle")
-    assert ecf.links == ()  # the dead extra link is taken out, and said so
-    assert ecf.status is None  # ...but the organisation is not marked dead
+    # The dead extra link is kept where it is listed and marked, dated the day of the decision
+    # (the finding does not say when it started failing); the organisation is not marked dead.
+    assert ecf.links == ("https://entertainmentcommunity.test/contact",)
+    assert ecf.dead_links == ("https://entertainmentcommunity.test/contact since 2026-11-23",)
+    assert ecf.status is None
     # The move came first (finding 2); the dead link (7) is about the old homepage, so it no
     # longer matches anything and changes nothing.
     assert nurses.url == "https://www.nursecircle.test/home"
     assert nurses.status is None
     assert peer == DirectoryEntry(id="peer-net", name="Peer Net", url="https://peers.test/")
     assert [c.finding_id for c in plan.changes] == [1, 2, 3, 4, 5, 6]
-    assert "links: dropped the dead link https://entertainmentcommunity.test/contact" in str(
-        plan.changes[-1]
+    assert str(plan.changes[-1]) == (
+        "ecf: dead_links: + https://entertainmentcommunity.test/contact since 2026-11-23 "
+        "(it stays in links, marked dead) (finding 6)"
     )
     assert plan.skipped == ()
 
@@ -111,13 +115,37 @@ def test_a_dead_homepage_marks_the_entry_with_the_day_it_first_failed() -> None:
     assert entry.dead_since == TODAY
 
 
-def test_a_dead_groups_page_goes_with_its_selector() -> None:
-    dead = finding(9, "ecf", "dead_link", ECF.groups_url, role="groups")
+def test_a_dead_groups_page_is_marked_and_kept_with_its_selector() -> None:
+    dead = finding(9, "ecf", "dead_link", ECF.groups_url, role="groups", failing_since="2026-11-19")
     plan = plan_changes([ECF], [dead], today=TODAY)
     [entry] = plan.entries
-    assert entry.groups_url is None and entry.group_selector is None
-    assert entry.groups == ECF.groups and entry.url == ECF.url
-    assert "and its group_selector" in plan.changes[0].text
+    # Nothing is deleted: the page, its selector and its groups stay; the mark says since when.
+    assert (entry.groups_url, entry.group_selector) == (ECF.groups_url, ECF.group_selector)
+    assert entry.groups == ECF.groups and entry.url == ECF.url and entry.status is None
+    assert entry.dead_links == (f"{ECF.groups_url} since 2026-11-19",)
+    assert "it stays in groups_url" in plan.changes[0].text
+    # Marking it again changes nothing, and the directory settles the decision.
+    assert plan_changes(plan.entries, [dead], today=TODAY).changes == ()
+    assert settled(plan.entries, [dead], today=TODAY) == [9]
+
+
+def test_an_accepted_move_of_a_dead_link_takes_its_mark_away() -> None:
+    contact = "https://entertainmentcommunity.test/contact"
+    dead = finding(1, "ecf", "dead_link", contact, role="link", failing_since="2026-11-19")
+    moved = finding(
+        2, "ecf", "moved", contact, old_url=contact, new_url="https://entertainmentcommunity.test/x"
+    )
+    [entry] = plan_changes([ECF], [dead, moved], today=TODAY).entries
+    assert entry.links == ("https://entertainmentcommunity.test/x",)
+    assert entry.dead_links == ()
+    # The result is a directory the loader accepts as it is.
+    assert load_directory("x.yaml", text=dump_directory([entry])) == [entry]
+
+
+def test_a_dead_link_that_is_no_longer_listed_changes_nothing() -> None:
+    gone = finding(1, "ecf", "dead_link", "https://entertainmentcommunity.test/old", role="link")
+    plan = plan_changes([ECF], [gone], today=TODAY)
+    assert plan.entries == (ECF,) and plan.changes == () and plan.skipped == ()
 
 
 def test_applying_is_idempotent_and_settles() -> None:
@@ -232,9 +260,17 @@ def test_update_yaml_keeps_comments_order_and_layout() -> None:
         finding(5, "vets", "new_organisation", "https://peers.test/", name="Peer Net"),
         finding(6, "nurse-circle", "rename", None, new_name="Nurses Together"),
         finding(7, "vets", "dead_link", "https://vets.test/", failing_since="2026-11-20"),
+        finding(
+            8,
+            "ecf",
+            "dead_link",
+            "https://entertainmentcommunity.test/contact",
+            role="link",
+            failing_since="2026-11-21T03:00:00Z",
+        ),
     ]
     updated, plan = update_yaml(CURATED, findings, today=TODAY, source="dir.yaml")
-    assert len(plan.changes) == 6
+    assert len(plan.changes) == 7
     assert (
         updated
         == """\
@@ -251,6 +287,7 @@ organisations:
       - Night Shift Circle
     links:
       - https://entertainmentcommunity.test/contact
+    dead_links: [https://entertainmentcommunity.test/contact since 2026-11-21]
 
   # No id: made from the name.
   - id: nurse-circle

@@ -35,6 +35,41 @@ def test_upgrade_is_idempotent(store_factory) -> None:
     assert store.current_revision() == store.head_revision()
 
 
+def test_an_entry_stored_before_dead_links_reads_back_without_any(db_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import alembic_config
+
+    old = Store(db_url, upgrade=False)
+    try:
+        command.upgrade(alembic_config(old.engine), "0004")
+        with old.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO organisations (id, name, url, aliases, groups, links, position,"
+                    " active, created_at, updated_at) VALUES ('a', 'A', 'http://a.test/', '[]',"
+                    " '[]', '[\"http://a.test/x\"]', 0, true, :now, :now)"
+                ),
+                {"now": NOW},
+            )
+    finally:
+        old.close()
+    store = Store(db_url)  # upgrades to head
+    try:
+        with store.transaction() as repo:
+            [org] = repo.organisations()
+            assert org.entry.dead_links == () and org.entry.links == ("http://a.test/x",)
+            marked = entry(
+                "a", links=("http://a.test/x",), dead_links=("http://a.test/x since 2026-11-20",)
+            )
+            repo.sync_directory([marked], NOW)
+        with store.transaction() as repo:
+            assert [o.entry for o in repo.organisations()] == [marked]
+    finally:
+        store.close()
+
+
 def test_sync_directory_adds_changes_and_deactivates(store_factory) -> None:
     store = store_factory()
     with store.transaction() as repo:
