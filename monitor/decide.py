@@ -20,6 +20,29 @@ from storage.records import LinkState
 
 NETWORK_LEVEL = frozenset({"dns", "connection", "timeout"})
 
+# What a machine without a network says about any host all by itself: its resolver cannot be
+# asked, there is no route out, or nothing answers in time. A definite answer from the far
+# side (no such domain, connection refused or reset by the server) is not among these: an
+# offline machine cannot get one.
+_OFFLINE_WORDING = (
+    "temporary failure in name resolution",  # glibc's EAI_AGAIN: no resolver could be asked
+    "name resolution is temporarily",
+    "try again",  # EAI_AGAIN as musl words it
+    "timeout error",  # Twisted's threaded resolver gave up waiting
+    "network is unreachable",  # ENETUNREACH: no route out of this machine
+    "no route to host",
+)
+
+
+def could_be_offline(outcome: Outcome) -> bool:
+    """Whether this failure could come from the monitoring machine itself being offline."""
+    if outcome.category == "timeout":
+        return True
+    if outcome.category not in NETWORK_LEVEL:
+        return False
+    text = " ".join(outcome.evidence).lower()
+    return any(words in text for words in _OFFLINE_WORDING)
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -96,6 +119,16 @@ def detect_outage(
     if not hosts:
         return None
     failed = [h for h, outs in hosts.items() if all(o.category in NETWORK_LEVEL for o in outs)]
+    if len(hosts) == 1 and failed and not canaries:
+        # One host has nothing to be compared with, so only the kind of failure can tell an
+        # offline machine from a dead site; canaries would tell for certain.
+        [outs] = hosts.values()
+        if all(could_be_offline(o) for o in outs):
+            return (
+                f"the only host, {failed[0]}, failed the way an offline machine fails "
+                "(no name resolution, no route, or no answer in time), and no "
+                "FRESHNESS_CANARY_URLS are set to tell the two apart"
+            )
     if len(hosts) >= 2 and len(failed) == len(hosts):
         return f"every one of {len(hosts)} hosts failed at the network level (DNS, connection, timeout)"
     if (

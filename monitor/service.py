@@ -125,8 +125,12 @@ def conclude_run(
                 [o.id for o in checked if o.category is None and o.id is not None], slim=False
             )
         }
+        # The error message stands in for the evidence: the outage guard reads it to tell an
+        # offline machine from a dead site.
         outcomes = {
-            o.id: unjudged.get(o.id) or Outcome(o.category or "ok", (), 0.0) for o in checked
+            o.id: unjudged.get(o.id)
+            or Outcome(o.category or "ok", (o.error_message,) if o.error_message else (), 0.0)
+            for o in checked
         }
         counts, outage = run_health([(o.url, outcomes[o.id]) for o in checked], canaries, policy)
         summary = RunSummary(

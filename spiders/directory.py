@@ -40,6 +40,7 @@ from monitor.groups import extract_groups
 from monitor.identity import as_tree, extract_identity, meta_description, page_types
 from monitor.outbound import candidate_pages, outbound_links, registered_domain
 from monitor.pagefacts import page_facts
+from spiders.resolver import lookup_failure
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 PROBE_CACHE_SIZE = 2048
@@ -594,6 +595,13 @@ def error_kind(failure: Failure) -> tuple[str, str]:
         return "tls", message
     # Scrapy 2.13+ wraps download errors in its own exceptions; older ones raise Twisted's.
     if isinstance(exc, CannotResolveHostError | twisted_errors.DNSLookupError):
+        request = getattr(failure, "request", None)
+        host = urlsplit(request.url).hostname if request is not None else None
+        reason = lookup_failure(host) if host else None
+        if reason and reason not in message:
+            # The endpoint says only "no results"; the resolver's reason tells an offline
+            # machine from a domain that does not exist (monitor.decide.could_be_offline).
+            message = f"{message} ({reason})"
         return "dns", message
     if isinstance(
         exc, DownloadTimeoutError | twisted_errors.TimeoutError | twisted_errors.TCPTimedOutError

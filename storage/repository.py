@@ -288,8 +288,8 @@ class Repository:
 
     def run_census(self, run_id: int) -> list[Observation]:
         """What a run saw, lightly: the last observation of each link (or, for a link-less
-        one, each organisation and URL) in the run, without its facts beyond ``role`` and
-        ``discovered``. A re-queued organisation half-done by a dead worker counts once."""
+        one, each organisation and URL) in the run, with its category and error message but
+        without its facts beyond ``role`` and ``discovered``. A re-queued organisation half-done by a dead worker counts once."""
         query = (
             select(
                 ObservationRow.id,
@@ -298,6 +298,7 @@ class Repository:
                 ObservationRow.url,
                 ObservationRow.fetched_at,
                 ObservationRow.category,
+                ObservationRow.error_message,
                 ObservationRow.facts["role"],
                 ObservationRow.facts["discovered"],
             )
@@ -312,6 +313,7 @@ class Repository:
             url,
             fetched_at,
             category,
+            error_message,
             role,
             discovered,
         ) in self.session.execute(query):
@@ -324,6 +326,7 @@ class Repository:
                 url=url,
                 fetched_at=fetched_at,
                 category=category,
+                error_message=error_message,
                 facts={"role": role, "discovered": bool(discovered)},
             )
         return sorted(latest.values(), key=lambda o: o.id or 0)

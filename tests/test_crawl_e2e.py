@@ -228,6 +228,37 @@ def test_offline_runs_never_declare_anything_dead(
     assert monitor.runs()[0]["status"] == "completed"
 
 
+def test_a_lone_organisation_offline_is_never_declared_dead(
+    world: SimWeb, module_freshness, tmp_path
+) -> None:
+    # One host has no other to be compared with: its DNS failing the way an offline
+    # machine's does ("Temporary failure in name resolution") makes the run inconclusive.
+    monitor = Monitor(world, module_freshness, tmp_path)
+    monitor.load([("healthy", "healthy.test", "/groups")])
+    monitor.offline = True
+    for day in range(4):
+        monitor.run(T0 + dt.timedelta(days=day))
+    assert monitor.findings() == []
+    runs = monitor.runs()
+    assert [r["status"] for r in runs] == ["inconclusive"] * 4
+    assert "healthy.test" in runs[0]["outage"] and "FRESHNESS_CANARY_URLS" in runs[0]["outage"]
+
+
+def test_a_lone_vanished_organisation_is_still_declared_dead(
+    world: SimWeb, module_freshness, tmp_path
+) -> None:
+    # "No such domain" is an answer from the name servers, which an offline machine cannot
+    # get: a one-organisation run still finds a vanished host dead.
+    monitor = Monitor(world, module_freshness, tmp_path)
+    monitor.load([("vanished", "vanished.test", None)])
+    for day in range(3):
+        monitor.run(T0 + dt.timedelta(days=day))
+    assert [r["status"] for r in monitor.runs()] == ["completed"] * 3
+    [dead] = monitor.findings()
+    assert (dead["kind"], dead["reason"], dead["org"]) == ("dead_link", "dns", "vanished")
+    assert any("Name or service not known" in line for line in dead["evidence"])
+
+
 def test_recovery_resolves_a_dead_link(module_freshness, tmp_path) -> None:
     scenario = {
         "comeback.test": {

@@ -90,7 +90,7 @@ def test_policy_reads_settings_and_rejects_junk() -> None:
     ("per_host", "expected"),
     [
         ({"a": "dns", "b": "dns", "c": "connection"}, True),  # laptop offline
-        ({"a": "dns"}, False),  # one host: cannot tell an outage from a dead host
+        ({"a": "dns"}, False),  # one host, and the failure is no sign of being offline
         ({"a": "dns", "b": "ok"}, False),
         ({f"h{i}": "dns" for i in range(8)} | {"ok1": "ok", "ok2": "ok"}, True),  # 80%
         ({f"h{i}": "dns" for i in range(6)} | {f"ok{i}": "ok" for i in range(4)}, False),
@@ -100,6 +100,42 @@ def test_policy_reads_settings_and_rejects_junk() -> None:
 def test_outage_guard(per_host: dict[str, str], expected: bool) -> None:
     outcomes = {f"http://{host}.test/": outcome(cat) for host, cat in per_host.items()}
     assert (detect_outage(outcomes, [], POLICY) is not None) is expected
+
+
+# Evidence as the classifier writes it from the spider's real error messages.
+NXDOMAIN = "DNS lookup failed for a.test: \"address 'a.test' not found: [Errno -2] Name or service not known.\""
+EAI_AGAIN = "DNS lookup failed for a.test: \"address 'a.test' not found: [Errno -3] Temporary failure in name resolution.\""
+REFUSED = "connection refused for a.test: 'Connection was refused by other side: 111: Connection refused.'"
+UNREACHABLE = "connection failed for a.test: 'An error occurred while connecting: 101: Network is unreachable.'"
+
+
+@pytest.mark.parametrize(
+    ("failures", "offline"),
+    [
+        ([("dns", EAI_AGAIN)], True),  # no resolver could be asked
+        ([("connection", UNREACHABLE)], True),  # no route out
+        ([("timeout", "Getting http://a.test/ took longer than 30.0 seconds.")], True),
+        ([("dns", EAI_AGAIN), ("timeout", "took longer")], True),
+        ([("dns", NXDOMAIN)], False),  # the name servers answered: no such domain
+        ([("connection", REFUSED)], False),  # the server's machine answered
+        ([("dns", EAI_AGAIN), ("connection", REFUSED)], False),  # the network worked once
+        ([("dns", EAI_AGAIN), ("ok", "HTTP 200")], False),
+    ],
+)
+def test_a_lone_host_is_inconclusive_only_when_it_fails_like_an_offline_machine(
+    failures: list[tuple[str, str]], offline: bool
+) -> None:
+    # A one-organisation run has no other host to compare with: the kind of failure decides.
+    outcomes = {
+        f"http://a.test/{i}": Outcome(category, (evidence,), 0.9)
+        for i, (category, evidence) in enumerate(failures)
+    }
+    why = detect_outage(outcomes, [], POLICY)
+    assert (why is not None) is offline
+    if why:
+        assert "a.test" in why and "FRESHNESS_CANARY_URLS" in why
+    # Canaries that answer settle it: the machine is online, so the failures count.
+    assert detect_outage(outcomes, [outcome("ok")], POLICY) is None
 
 
 def test_failing_canaries_mean_outage() -> None:
