@@ -634,8 +634,13 @@ def error_kind(failure: Failure) -> tuple[str, str]:
 
 def _is_tls(exc: BaseException) -> bool:
     module = type(exc).__module__
-    return (
-        module.startswith("OpenSSL")
-        or "SSL" in type(exc).__name__
-        or "certificate" in str(exc).lower()
+    if module.startswith("OpenSSL") or "SSL" in type(exc).__name__:
+        return True
+    if "certificate" in str(exc).lower():
+        return True
+    # A failed handshake reaches us as Twisted's ResponseNeverReceived, its OpenSSL error
+    # one of its ``reasons`` (Scrapy 2.13+ puts that in the ``__cause__`` of its own error).
+    return any(
+        isinstance(reason, Failure) and _is_tls(reason.value)
+        for reason in getattr(exc, "reasons", ())
     )

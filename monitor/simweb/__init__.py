@@ -11,10 +11,24 @@ Quick start::
         web.set_state("after")       # the world changes, no restart, no sleeping
         assert web.count("healthy.test", "/groups", "GET") == 1
 
-The server answers on 127.0.0.1:<ephemeral port> and routes by the ``Host`` header
-(port stripped), or by the host of an absolute URI when used as an ``http_proxy``.
+The server answers on 127.0.0.1:<ephemeral port> (and over TLS on a second one, see
+below) and routes by the ``Host`` header (port stripped), or by the host of an absolute
+URI when used as an ``http_proxy``.
 Requests for a host that is unknown (or vanished, or refused) get a 502 with
 ``X-Simweb: unknown-host`` (or ``refused``).
+
+HTTPS and proxies
+-----------------
+``web.tls_port`` serves every host over TLS, routed the same way, with a self-signed
+certificate made at start-up (its key is never left on disk). Scrapy does not verify
+certificates by default, so ``web.url("healthy.test", "/", scheme="https")``
+(``https://healthy.test:TLS_PORT/``) just works with a resolver override.
+
+``web.proxy_url`` is an ``http_proxy`` and an ``https_proxy``: a ``CONNECT host:port`` is
+answered ``200 Connection established`` and spliced to the TLS listener, whatever the
+port, so ``https://healthy.test/`` works with no resolver override at all. The CONNECT is
+logged as ``Request(host, "CONNECT", "host:port", headers)``, then the requests sent
+through the tunnel as usual. A CONNECT to an unknown or refused host gets the 502 above.
 
 Adding a scenario
 =================
@@ -81,6 +95,10 @@ Host options
 ``robots``     text served as /robots.txt; without it /robots.txt is a 404
 ``refused``    true: ``hosts()`` maps it to 127.0.0.2 (connection refused)
 ``vanished``   true: left out of ``hosts()`` (DNS error)
+``tls``        ``broken``: every TLS handshake naming the host (SNI) fails with a
+               handshake_failure alert, a real TLS error for the client (Scrapy: the
+               OpenSSL error in a ``ResponseNeverReceived``); plain HTTP still works.
+               Default ``ok``. A client sending no SNI always gets a working handshake.
 ``defaults``   response options applied under every response of the host
                (``delay``, ``headers``, ``hang``, ``reset``, ``etag``, ``encoding``,
                ``charset_header``, ``head``)
@@ -89,7 +107,8 @@ Host options
 
 Templates, in bodies, headers and redirects: ``{port}``, ``{host}``, ``{path}`` (the
 request path), any ``vars`` name, and ``{url:host/path}`` / ``{url:/path}`` -> the live
-``http://host:PORT/path``. Other braces (CSS, JSON-LD, JavaScript) are left alone.
+``http://host:PORT/path`` (``https://host:TLS_PORT/path`` in a page served over TLS, where
+``{port}`` is the TLS port too). Other braces (CSS, JSON-LD, JavaScript) are left alone.
 Two values change on every request, for pages that must differ each time they are fetched
 (nonces, hit counters, "updated N minutes ago"): ``{nonce}`` (16 random hex digits, new per
 response) and ``{counter}`` (1 for the first response to that host and path, then 2, 3 ...;

@@ -51,12 +51,14 @@ DEFAULTS_KEYS = frozenset(
     {"delay", "headers", "hang", "reset", "etag", "encoding", "charset_header", "head"}
 )
 HOST_OPTION_KEYS = frozenset(
-    {"catch_all", "not_found", "robots", "refused", "vanished", "defaults", "vars"}
+    {"catch_all", "not_found", "robots", "refused", "vanished", "tls", "defaults", "vars"}
 )
 HOST_KEYS = HOST_OPTION_KEYS | {"pages", "states"}
 
 ROBOTS_PATH = "/robots.txt"
 DEFAULT_NOT_FOUND: dict[str, Any] = {"status": 404}
+# ``tls: broken`` fails every TLS handshake that names the host (SNI); plain HTTP still works.
+TLS_MODES = frozenset({"ok", "broken"})
 
 
 class ScenarioError(ValueError):
@@ -69,11 +71,20 @@ _VAR = re.compile(r"\{(\w+)\}")
 _URL = re.compile(r"\{url:([^{}\s]+)\}")
 
 
-def render(text: str, *, port: int, host: str, path: str, variables: Mapping[str, str]) -> str:
+def render(
+    text: str,
+    *,
+    port: int,
+    host: str,
+    path: str,
+    variables: Mapping[str, str],
+    scheme: str = "http",
+) -> str:
     """Expand ``{port}``, ``{host}``, ``{path}``, host ``vars`` and ``{url:host/path}``.
 
     Unknown ``{names}`` are left alone, so CSS, JavaScript and JSON-LD survive.
-    ``{url:/path}`` points at the current host.
+    ``{url:/path}`` points at the current host. ``scheme`` and ``port`` are the listener's
+    that serves the page, so a page fetched over TLS links to https URLs that work.
     """
     values = {**variables, "port": str(port), "host": host, "path": path}
     text = _VAR.sub(lambda m: values.get(m.group(1), m.group(0)), text)
@@ -81,9 +92,9 @@ def render(text: str, *, port: int, host: str, path: str, variables: Mapping[str
     def url(match: re.Match[str]) -> str:
         target = match.group(1)
         if target.startswith("/"):
-            return f"http://{host}:{port}{target}"
+            return f"{scheme}://{host}:{port}{target}"
         name, _, rest = target.partition("/")
-        return f"http://{name}:{port}/{rest}"
+        return f"{scheme}://{name}:{port}/{rest}"
 
     return _URL.sub(url, text)
 
@@ -205,6 +216,7 @@ class HostView:
     robots: str | None = None
     refused: bool = False
     vanished: bool = False
+    tls: str = "ok"
     defaults: Mapping[str, Any] = field(default_factory=dict)
     variables: Mapping[str, str] = field(default_factory=dict)
 
@@ -258,6 +270,10 @@ def _host_options(spec: Mapping[str, Any], where: str, pages_dir: Path) -> dict[
         if key in spec:
             _check_type(where, key, spec[key], bool)
             options[key] = spec[key]
+    if "tls" in spec:
+        if spec["tls"] not in TLS_MODES:
+            raise _fail(where, f"'tls' must be one of {sorted(TLS_MODES)}, got {spec['tls']!r}")
+        options["tls"] = spec["tls"]
     if "defaults" in spec:
         options["defaults"] = normalise_response(
             spec["defaults"] or {},
@@ -316,6 +332,7 @@ class HostScenario:
             robots=options.get("robots"),
             refused=options.get("refused", False),
             vanished=options.get("vanished", False),
+            tls=options.get("tls", "ok"),
             defaults=options.get("defaults", {}),
             variables=options.get("vars", {}),
         )

@@ -1,20 +1,27 @@
-"""The simulated web: one loopback port that answers for many hostnames.
+"""The simulated web: one loopback port that answers for many hostnames, and one for TLS.
 
-Stdlib only (plus the scenario module). Each connection gets a thread; ``stop()``
-wakes every waiting handler (delays, hangs, idle keep-alive connections), closes
-every socket and joins every thread, so nothing leaks and shutdown is quick.
+Stdlib only (plus the scenario module, and ``cryptography`` for the self-signed
+certificate). Each connection gets a thread; ``stop()`` wakes every waiting handler
+(delays, hangs, idle keep-alive connections, CONNECT tunnels), closes every socket and
+joins every thread, so nothing leaks and shutdown is quick.
+
+The TLS listener serves the same hosts as the plain one. A ``CONNECT`` to the plain
+listener (any host:port) is spliced to it, so the plain port is also an ``https_proxy``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import random
 import secrets
 import socket
 import socketserver
+import ssl
 import struct
 import sys
+import tempfile
 import threading
 import traceback
 from collections import defaultdict
@@ -26,6 +33,11 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from .scenario import (
     BASE_STATE,
@@ -44,7 +56,10 @@ _NO_BODY_STATUSES = frozenset({204, 304})
 
 
 class Request(NamedTuple):
-    """One logged request. ``headers`` has lower-case names; ``path`` includes the query."""
+    """One logged request. ``headers`` has lower-case names; ``path`` includes the query.
+
+    A CONNECT is logged with its target as the path (``"host:port"``).
+    """
 
     host: str
     method: str
@@ -92,7 +107,9 @@ class SimWeb:
         self._errors: list[str] = []
         self._stopping = threading.Event()
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._tls_server: _TLSServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._tls_context: ssl.SSLContext | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -100,27 +117,41 @@ class SimWeb:
         if self._server is not None:
             raise RuntimeError("SimWeb is already running")
         self._stopping.clear()
+        if self._tls_context is None:  # made once: a restart keeps the same certificate
+            self._tls_context = _tls_context(self._tls_names(), self._bind, self._sni)
         self._server = _Server((self._bind, 0), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"simweb:{self._server.server_address[1]}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._tls_server = _TLSServer((self._bind, 0), self, self._tls_context)
+        self._threads = [
+            threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"simweb:{server.server_address[1]}",
+                daemon=True,
+            )
+            for server in (self._server, self._tls_server)
+        ]
+        for thread in self._threads:
+            thread.start()
         return self
 
     def stop(self) -> None:
         """Stop serving: wake delayed/hanging handlers, close all sockets, join all threads."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
+        if self._server is None or self._tls_server is None:
             return
+        servers = (self._server, self._tls_server)
         self._stopping.set()
-        server.shutdown()
-        thread.join()
-        server.close_connections()
-        server.server_close()
-        self._server = self._thread = None
+        for server in servers:
+            server.shutdown()
+        for thread in self._threads:
+            thread.join()
+        # Both listeners' sockets are shut before either joins its workers: a tunnel's
+        # worker on the plain side waits on a connection owned by the TLS side.
+        for server in servers:
+            server.close_connections()
+        for server in servers:
+            server.server_close()
+        self._server = self._tls_server = None
+        self._threads = []
 
     def __enter__(self) -> SimWeb:
         return self.start()
@@ -137,14 +168,29 @@ class SimWeb:
         return int(self._server.server_address[1])
 
     @property
+    def tls_port(self) -> int:
+        """The TLS listener's port: the same hosts over https, with a self-signed certificate."""
+        if self._tls_server is None:
+            raise RuntimeError("SimWeb is not running; call start() first")
+        return int(self._tls_server.server_address[1])
+
+    @property
     def proxy_url(self) -> str:
-        """Use as ``http_proxy``: absolute-URI requests are routed by the URI's host."""
+        """Use as ``http_proxy`` and ``https_proxy``.
+
+        Absolute-URI requests are routed by the URI's host; ``CONNECT host:port`` opens a
+        tunnel to the TLS listener (whatever the port), where the Host header routes again.
+        """
         return f"http://{self._bind}:{self.port}"
 
-    def url(self, host: str, path: str = "/") -> str:
+    def url(self, host: str, path: str = "/", scheme: str = "http") -> str:
+        """``http://host:PORT/path``, or with ``scheme="https"`` the TLS listener's URL."""
         if not path.startswith("/"):
             path = "/" + path
-        return f"http://{host}:{self.port}{path}"
+        if scheme not in ("http", "https"):
+            raise ValueError(f"scheme must be 'http' or 'https', not {scheme!r}")
+        port = self.tls_port if scheme == "https" else self.port
+        return f"{scheme}://{host}:{port}{path}"
 
     def hosts(self) -> dict[str, str]:
         """Resolver map for the current state: live hosts -> 127.0.0.1, refused -> 127.0.0.2.
@@ -182,6 +228,27 @@ class SimWeb:
 
     def _make_views(self, state: str) -> dict[str, HostView]:
         return {name: scenario.view(state) for name, scenario in self._scenarios.items()}
+
+    # ------------------------------------------------------------------ TLS
+
+    def _tls_names(self) -> list[str]:
+        return sorted(self._scenarios)
+
+    def _sni(
+        self, connection: ssl.SSLSocket | ssl.SSLObject, server_name: str | None, _: object
+    ) -> int | None:
+        """Abort the handshake for a host whose current state says ``tls: broken``.
+
+        Routing needs the name before any HTTP is read, so this is the SNI name; a client
+        that sends none (an IP address) always gets a working handshake.
+        """
+        if server_name is None:
+            return None
+        view = self._view(server_name.lower().rstrip("."))
+        if view is not None and view.tls == "broken":
+            # A fatal alert, as a server with no cipher or protocol in common would send.
+            return ssl.ALERT_DESCRIPTION_HANDSHAKE_FAILURE
+        return None
 
     # ------------------------------------------------------------------ observations
 
@@ -311,14 +378,29 @@ class _Server(socketserver.TCPServer):
         worker.start()
 
     def _work(self, request: Any, client_address: Any) -> None:
+        connection = request
         try:
-            self.finish_request(request, client_address)
+            connection = self.wrap_connection(request)
+            self.finish_request(connection, client_address)
         except Exception:
-            self.handle_error(request, client_address)
+            self.handle_error(connection, client_address)
         finally:
-            self.shutdown_request(request)
+            self.shutdown_request(connection)
             with self._guard:
                 self._workers.discard(threading.current_thread())
+
+    def wrap_connection(self, request: socket.socket) -> socket.socket:
+        """The socket the handler talks through: the accepted one, here."""
+        return request
+
+    def track(self, connection: socket.socket) -> None:
+        """Have ``stop()`` shut ``connection`` too (a tunnel's upstream socket)."""
+        with self._guard:
+            self._connections.add(connection)
+
+    def untrack(self, connection: socket.socket) -> None:
+        with self._guard:
+            self._connections.discard(connection)
 
     def mark_reset(self, request: socket.socket) -> None:
         with self._guard:
@@ -330,6 +412,8 @@ class _Server(socketserver.TCPServer):
             reset = request in self._resets
             self._resets.discard(request)
         if not reset:
+            if isinstance(request, ssl.SSLSocket):
+                _send_close_notify(request)
             super().shutdown_request(request)
             return
         with contextlib.suppress(OSError):  # linger 0: close() sends RST instead of FIN
@@ -341,7 +425,9 @@ class _Server(socketserver.TCPServer):
         with self._guard:
             for connection in self._connections:
                 with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
+                    # socket.socket's own shutdown: SSLSocket.shutdown would also drop the
+                    # TLS state under a handler still reading from it in another thread.
+                    socket.socket.shutdown(connection, socket.SHUT_RDWR)
 
     def server_close(self) -> None:
         super().server_close()
@@ -356,9 +442,79 @@ class _Server(socketserver.TCPServer):
         error = sys.exc_info()[1]
         if isinstance(error, ConnectionError | TimeoutError):
             return  # the client went away: part of the game
+        if isinstance(error, ssl.SSLError):
+            return  # a failed handshake: a client that gave up, or ``tls: broken`` on purpose
         if isinstance(error, OSError) and self.web._stopping.is_set():
             return
         self.web._record_error(traceback.format_exc())
+
+
+class _TLSServer(_Server):
+    """The TLS listener: each accepted socket is wrapped, and its handshake run by the handler."""
+
+    def __init__(self, address: tuple[str, int], web: SimWeb, context: ssl.SSLContext) -> None:
+        self.context = context
+        super().__init__(address, web)
+
+    def wrap_connection(self, request: socket.socket) -> socket.socket:
+        # Wrapping detaches the accepted socket, so the tracked one is swapped under the
+        # guard: stop() must always find the live socket. No I/O happens here; the
+        # handshake runs in the handler, where a failure is the client's to see.
+        with self._guard:
+            connection = self.context.wrap_socket(
+                request, server_side=True, do_handshake_on_connect=False
+            )
+            self._connections.discard(request)
+            self._connections.add(connection)
+        return connection
+
+
+def _send_close_notify(connection: ssl.SSLSocket) -> None:
+    """End TLS politely without waiting for the peer's close_notify (it may never come)."""
+    with contextlib.suppress(OSError, ValueError):
+        connection.settimeout(0)
+        connection.unwrap()
+
+
+def _tls_context(names: list[str], bind: str, sni: Any) -> ssl.SSLContext:
+    """A server context with a fresh self-signed certificate for every scenario host.
+
+    Clients are not expected to verify it (Scrapy does not by default). The key never
+    outlives this call on disk: ``load_cert_chain`` needs files, so it gets a private
+    temporary directory that is removed once the context holds the key.
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "simweb")])
+    now = datetime.now(UTC)
+    alternative: list[x509.GeneralName] = [x509.DNSName(n) for n in [*names, "localhost"]]
+    with contextlib.suppress(ValueError):  # bound to a name, not an address: nothing to add
+        alternative.append(x509.IPAddress(ipaddress.ip_address(bind)))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName(alternative), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory(prefix="simweb-tls-") as folder:
+        pem = Path(folder) / "simweb.pem"
+        pem.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            + certificate.public_bytes(serialization.Encoding.PEM)
+        )
+        context.load_cert_chain(pem)
+    context.sni_callback = sni
+    return context
 
 
 # ---------------------------------------------------------------------- handler
@@ -378,6 +534,11 @@ class _CountingWriter:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._raw, name)
+
+
+def _shut(connection: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_RDWR)
 
 
 def _split_host(value: str) -> str:
@@ -435,6 +596,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            # Here, in the connection's own thread: a slow or failing handshake (``tls:
+            # broken``) holds up no one else, and its SSLError ends only this connection.
+            self.request.do_handshake()
         super().setup()
         self.target_host = ""
         self.wfile = _CountingWriter(self.wfile, self)  # type: ignore[assignment]
@@ -445,11 +610,87 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass  # the request log is SimWeb.requests
 
-    # Every method is answered the same way (HEAD without a body). CONNECT is not: 501.
+    # Every method is answered the same way (HEAD without a body). CONNECT opens a tunnel.
     def do_GET(self) -> None:
         self._answer()
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+
+    def do_CONNECT(self) -> None:
+        """Act as an https proxy: splice the client to the TLS listener, whatever the port.
+
+        Logged as ``Request(host, "CONNECT", "host:port", headers)``; the requests sent
+        through the tunnel are then logged by the TLS listener as usual.
+        """
+        web = self.server.web
+        host = _split_host(self.path)
+        self.target_host = host
+        self.close_connection = True  # after a tunnel, no more requests on this connection
+        web._log(Request(host, "CONNECT", self.path, self._header_map()))
+        view = web._view(host)
+        tls = web._tls_server
+        if view is None or view.vanished:
+            self._simweb_error("unknown-host", f"simweb: unknown host {host!r}")
+            return
+        if view.refused:
+            self._simweb_error("refused", f"simweb: {host!r} refuses connections")
+            return
+        if tls is None or web._stopping.is_set():
+            return
+        upstream = socket.create_connection(tls.server_address[:2], timeout=5)
+        upstream.settimeout(None)
+        self.server.track(upstream)
+        try:
+            self.send_response_only(200, "Connection established")
+            self.end_headers()
+            self.wfile.flush()
+            self._splice(upstream)
+        finally:
+            self.server.untrack(upstream)
+            upstream.close()
+
+    def _splice(self, upstream: socket.socket) -> None:
+        """Copy bytes both ways until either side closes; a reset upstream resets the client.
+
+        Client to upstream reads ``rfile`` (bytes the client sent early may sit in its
+        buffer); upstream to client runs in a helper thread joined before returning.
+        """
+
+        def downstream() -> None:
+            how = socket.SHUT_RDWR
+            try:
+                while data := upstream.recv(CHUNK):
+                    self.connection.sendall(data)
+            except ConnectionResetError:
+                # Passed on as a reset: no FIN first (SHUT_RD only wakes the read below),
+                # and shutdown_request closes with linger 0.
+                self.server.mark_reset(self.connection)
+                how = socket.SHUT_RD
+            except OSError:
+                pass
+            finally:
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(how)  # wakes the read below
+
+        helper = threading.Thread(target=downstream, name="simweb-tunnel", daemon=True)
+        helper.start()
+        try:
+            while data := self.rfile.read1(CHUNK):
+                upstream.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _shut(upstream)  # wakes the helper's recv
+            helper.join(timeout=5)
+        if helper.is_alive():
+            self.server.web._record_error("simweb: a CONNECT tunnel did not stop")
+
+    def _header_map(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        for name, value in self.headers.items():
+            key = name.lower()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        return headers
 
     # -------------------------------------------------------------- routing
 
@@ -467,10 +708,7 @@ class _Handler(BaseHTTPRequestHandler):
         web = self.server.web
         host, path = self._target()
         self.target_host = host
-        headers: dict[str, str] = {}
-        for name, value in self.headers.items():
-            key = name.lower()
-            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        headers = self._header_map()
         self._drain_body()
         web._log(Request(host, self.command, path, headers))
 
@@ -522,6 +760,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _build(self, spec: Mapping[str, Any], view: HostView, path: str) -> _Reply:
         port = self.server.server_address[1]
+        scheme = "https" if isinstance(self.server, _TLSServer) else "http"
         # Per response, the same in body, headers and Location: what changes on every request.
         # Expanded after the vars, so a var's value may use them too.
         volatile = {
@@ -530,7 +769,9 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
         def expand(text: str) -> str:
-            text = render(text, port=port, host=view.name, path=path, variables=view.variables)
+            text = render(
+                text, port=port, host=view.name, path=path, variables=view.variables, scheme=scheme
+            )
             for name, value in volatile.items():
                 text = text.replace(name, value)
             return text
