@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from monitor.classify import classify
+from monitor.classify import Outcome, classify
 from monitor.groups import normalise_group_name
 from monitor.judge import Judgement, judge_run
 from monitor.policy import Policy
@@ -107,6 +107,8 @@ class Runs:
             ENTRIES,
             previous={LINK_ID: self.previous} if self.previous else {},
             groups_seen={LINK_ID: list(self.seen)},
+            # One host alone cannot show the machine is online; a canary that answers does.
+            canaries=[Outcome("ok")],
             now=obs.fetched_at,
             policy=POLICY,
         )
