@@ -48,6 +48,7 @@ KIND_LABELS = {
     "removed_group": "Group removed",
     "new_organisation": "New organisation candidate",
     "unverifiable": "Unverifiable",
+    "revived": "Listed dead, works again",
 }
 RECOVERED_LABEL = "Recovered"
 
@@ -60,6 +61,7 @@ _COUNT_NOUNS = {
     "removed_group": ("removed group", "removed groups"),
     "new_organisation": ("new organisation candidate", "new organisation candidates"),
     "unverifiable": ("unverifiable link", "unverifiable links"),
+    "revived": ("revived link", "revived links"),
     "recovered": ("recovered", "recovered"),
 }
 
@@ -659,6 +661,7 @@ _KIND_COLOURS = {
     "new_group": "#067647",
     "removed_group": "#b54708",
     "new_organisation": "#6941c6",
+    "revived": "#067647",
     "recovered": "#067647",
 }
 
@@ -772,6 +775,15 @@ def sample_digest(now: dt.datetime) -> Digest:
             "Site blocks automated checks",
             details={"reason": "blocked", "failing_since": _iso(now - 30 * hour)},
             evidence=["403 https://vets.example.com/ (challenge page)"],
+        ),
+        finding(
+            9,
+            "example-peer-line",
+            "revived",
+            "https://peer-line.example.org/meetings",
+            "Marked dead in the directory since 2026-10-02, but it works again",
+            details={"role": "link", "dead_since": "2026-10-02"},
+            evidence=["200 https://peer-line.example.org/meetings"],
         ),
     ]
     recovered = [

@@ -24,7 +24,7 @@ from monitor.outbound import (
     registered_domain,
 )
 from monitor.policy import Policy
-from storage.records import DirectoryEntry, Finding, LinkState, Observation
+from storage.records import DirectoryEntry, Finding, LinkState, Observation, split_dead_link
 
 PERMANENT = (301, 308)
 
@@ -153,6 +153,11 @@ def judge_run(
                     subject=obs.url,
                 )
             )
+        marked_since = _marked_dead(entry, obs.url)
+        if verdict.recovered and marked_since is not None:
+            judgement.open.append(_revived(obs, entry, state.role, marked_since, evidence, now))
+        elif outcome.is_dead_class:
+            judgement.resolve.append((obs.org_id, "revived", obs.url))
         if verdict.recovered:
             judgement.resolve.append((obs.org_id, "dead_link", obs.url))
             judgement.resolve.append((obs.org_id, "unverifiable", obs.url))
@@ -176,6 +181,48 @@ def judge_run(
                 )
     _new_organisations(judgement, candidates, entries, now)
     return judgement
+
+
+def _marked_dead(entry: DirectoryEntry, url: str) -> str | None:
+    """The day the directory says ``url`` died ("" when it gives none), or None if it is
+    not marked dead: the homepage by ``status: dead``, another link in ``dead_links``."""
+    if url == entry.url:
+        if entry.status != "dead":
+            return None
+        return entry.dead_since.isoformat() if entry.dead_since else ""
+    for item in entry.dead_links:
+        dead_url, since = split_dead_link(item)
+        if dead_url == url:
+            return since or ""
+    return None
+
+
+def _revived(
+    obs: Observation,
+    entry: DirectoryEntry,
+    role: str,
+    marked_since: str,
+    evidence: list[str],
+    now: dt.datetime,
+) -> Draft:
+    """A link the directory lists as dead works again: accepting this takes the mark away."""
+    since = f" since {marked_since}" if marked_since else ""
+    return Draft(
+        Finding(
+            org_id=obs.org_id,
+            link_id=obs.link_id,
+            kind="revived",
+            url=obs.url,
+            summary=f"{entry.name}: {obs.url} is marked dead in the directory{since}, "
+            "but it works again",
+            first_seen=now,
+            last_seen=now,
+            confidence=0.9,
+            evidence=evidence,
+            details={"role": role, "dead_since": marked_since or None},
+        ),
+        subject=obs.url,
+    )
 
 
 def _rename(

@@ -43,7 +43,7 @@ EMAIL_SCHEMES = frozenset({"mailto", "mailtos"})
 
 # Route names a target can use as a tag, besides the finding kinds themselves.
 DEFAULT_ROUTES: Mapping[str, tuple[str, ...]] = {
-    "curators": ("dead_link", "moved", "rename", "unverifiable"),
+    "curators": ("dead_link", "moved", "rename", "unverifiable", "revived"),
     "chat": ("new_group", "removed_group", "new_organisation"),
 }
 

@@ -12,6 +12,8 @@ An accepted finding is a change to the directory:
   day the link first failed; it is never deleted. A dead ``groups_url`` or extra link stays
   where it is listed and is marked in ``dead_links`` as ``"URL since DATE"``, so nothing is
   ever deleted; a later accepted move of that link takes the mark away with the old URL;
+- ``revived``: a link the directory marks dead works again: the homepage loses ``status:
+  dead`` and ``dead_since``, another link leaves ``dead_links``;
 - ``unverifiable``: nothing to change; accepting it means "a person has checked it".
 
 Applying is idempotent: a finding the directory already carries changes nothing, which is how
@@ -198,6 +200,8 @@ def describe(finding: Finding) -> str:
         if role in ("groups", "link"):
             return "mark the link dead (dead_links)"
         return "mark the entry or the link dead"
+    if kind == "revived":
+        return "take the dead mark away"
     return "nothing; notes that a person has checked it"
 
 
@@ -317,12 +321,30 @@ def _dead_link(
     ]
 
 
+def _revived(
+    entry: DirectoryEntry, finding: Finding, today: dt.date
+) -> tuple[DirectoryEntry, list[str]] | str:
+    url = finding.url
+    if not url:
+        return "the finding names no URL"
+    if url == entry.url:
+        if entry.status != "dead":
+            return entry, []
+        live = dataclasses.replace(entry, status=None, dead_since=None)
+        return live, ["status: dead taken away (the homepage works again)"]
+    kept = tuple(item for item in entry.dead_links if split_dead_link(item)[0] != url)
+    if kept == entry.dead_links:
+        return entry, []
+    return dataclasses.replace(entry, dead_links=kept), [f"dead_links: − {url} (it works again)"]
+
+
 _HANDLERS = {
     "rename": _rename,
     "moved": _moved,
     "new_group": _new_group,
     "removed_group": _removed_group,
     "dead_link": _dead_link,
+    "revived": _revived,
 }
 
 

@@ -18,6 +18,7 @@ FINDING_KINDS = (
     "removed_group",
     "new_organisation",
     "unverifiable",
+    "revived",
 )
 FINDING_STATUSES = ("open", "accepted", "dismissed", "resolved", "snoozed")
 LINK_ROLES = ("homepage", "groups", "link")
@@ -194,6 +195,7 @@ class Finding:
             "group",
             "group_url",
             "name",
+            "dead_since",
         ):
             if key in self.details:
                 out[key] = self.details[key]

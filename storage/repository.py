@@ -464,7 +464,8 @@ class Repository:
     def resolve_findings(
         self, subjects: Iterable[tuple[str, str, str]], now: dt.datetime, run_id: int | None
     ) -> list[int]:
-        """Resolve the open (or snoozed) findings about these (org, kind, subject) triples.
+        """Resolve the open (or snoozed, or accepted dead-link) findings about these (org,
+        kind, subject) triples.
 
         One query for every open finding, not one per triple: a run resolves thousands of
         subjects that mostly have no finding at all. Returns the ids resolved.
@@ -472,8 +473,13 @@ class Repository:
         wanted = set(subjects)
         if not wanted:
             return []
+        # An accepted dead link that works again is over too: left accepted, it would
+        # silence the same link's next death as a decision already made.
         rows = self.session.scalars(
-            select(FindingRow).where(FindingRow.status.in_(["open", "snoozed"]))
+            select(FindingRow).where(
+                FindingRow.status.in_(["open", "snoozed"])
+                | ((FindingRow.status == "accepted") & (FindingRow.kind == "dead_link"))
+            )
         )
         resolved = []
         for row in rows:

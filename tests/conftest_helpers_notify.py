@@ -137,6 +137,15 @@ def opened_findings() -> list[Finding]:
             details={"reason": "blocked", "failing_since": "2024-05-01T20:00:00+00:00"},
             evidence=["403 https://www.nursecircle.example.org/contact (challenge page)"],
         ),
+        finding(
+            21,
+            "vet-minds",
+            "revived",
+            "https://vetminds.example.net/meetings",
+            "Listed dead in the directory since 2024-03-01, but it works again",
+            details={"role": "link", "dead_since": "2024-03-01"},
+            evidence=["200 https://vetminds.example.net/meetings"],
+        ),
     ]
 
 

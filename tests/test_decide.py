@@ -291,3 +291,33 @@ def test_groups_pages_keep_their_validators_for_conditional_revisits() -> None:
         '"v1"',
         "Mon, 05 Jan 2026 10:00:00 GMT",
     )
+
+
+def test_a_link_marked_dead_that_works_is_told_and_one_that_fails_is_not() -> None:
+    entry = DirectoryEntry(
+        id="a",
+        name="A",
+        url="http://a.test/",
+        links=("http://a.test/x", "http://a.test/y"),
+        dead_links=("http://a.test/x since 2026-10-02", "http://a.test/y"),
+    )
+    states = {
+        1: LinkState(id=1, org_id="a", url="http://a.test/x", role="link"),
+        2: LinkState(id=2, org_id="a", url="http://a.test/y", role="link"),
+        3: LinkState(id=3, org_id="a", url="http://a.test/", role="homepage"),
+    }
+    observed = [
+        (_obs("http://a.test/x", 1, status=200), outcome("ok")),
+        (_obs("http://a.test/y", 2, status=404), outcome("http_404")),
+        (_obs("http://a.test/", 3, status=200), outcome("ok")),  # not marked: nothing to tell
+    ]
+    judgement = judge_run(observed, states, {"a": entry}, now=T0, policy=POLICY)
+    [revived] = [d for d in judgement.open if d.finding.kind == "revived"]
+    assert (revived.subject, revived.finding.details["dead_since"]) == (
+        "http://a.test/x",
+        "2026-10-02",
+    )
+    assert "marked dead in the directory since 2026-10-02" in revived.finding.summary
+    # The one still failing closes any revived finding it had.
+    assert ("a", "revived", "http://a.test/y") in judgement.resolve
+    assert ("a", "revived", "http://a.test/x") not in judgement.resolve

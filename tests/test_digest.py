@@ -36,7 +36,8 @@ from tests.conftest_helpers_notify import (
 
 SUMMARY = (
     "3 dead links, 1 move, 1 rename, 2 new groups, 1 removed group, "
-    "1 new organisation candidate, 1 unverifiable link, 1 recovered"
+    "1 new organisation candidate, 1 unverifiable link, 1 revived link, "
+    "1 recovered"
 )
 
 
@@ -88,6 +89,7 @@ def test_summary_title_and_counts(digest: Digest) -> None:
         "removed_group": 1,
         "new_organisation": 1,
         "unverifiable": 1,
+        "revived": 1,
         "recovered": 1,
     }
     assert digest.kinds == frozenset(FINDING_KINDS)
@@ -116,6 +118,7 @@ def test_grouped_by_organisation_sorted_by_name(digest: Digest) -> None:
         ("new", 13),
         ("new", 17),
         ("new", 18),
+        ("new", 21),
         ("recovered", 7),
     ]
     text = digest.text()
@@ -164,6 +167,7 @@ def test_every_kind_is_shown_with_what_a_curator_needs(digest: Digest, fmt: str)
         "Group removed",
         "New organisation candidate",
         "Unverifiable",
+        "Listed dead, works again",
         "Recovered",
     ):
         assert words in out, words
@@ -236,7 +240,7 @@ def test_json_contract(digest: Digest) -> None:
         "vet-minds",
     ]
     findings = [f for o in data["organisations"] for f in o["findings"]]
-    assert len(findings) == 11
+    assert len(findings) == 12
     by_id = {f["id"]: f for f in findings}
     assert by_id[7]["change"] == "recovered"
     assert by_id[11]["change"] == "new"
@@ -296,9 +300,9 @@ def test_shortened_markdown_respects_the_limit(digest: Digest, limit: int) -> No
     if limit >= 300:
         assert short.startswith(f"**{SUMMARY}**")
         shown = sum(line.startswith("- ") for line in short.splitlines())
-        assert 0 < shown <= 11
-        if shown < 11:
-            assert short.endswith(f"…and {11 - shown} more\n")
+        assert 0 < shown <= 12
+        if shown < 12:
+            assert short.endswith(f"…and {12 - shown} more\n")
         else:
             assert "…and" not in short
     if limit == 300:

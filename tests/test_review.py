@@ -142,6 +142,30 @@ def test_an_accepted_move_of_a_dead_link_takes_its_mark_away() -> None:
     assert load_directory("x.yaml", text=dump_directory([entry])) == [entry]
 
 
+def test_accepting_a_revived_link_takes_its_dead_mark_away() -> None:
+    contact = "https://entertainmentcommunity.test/contact"
+    marked = dataclasses.replace(
+        ECF,
+        status="dead",
+        dead_since=dt.date(2026, 10, 1),
+        dead_links=(f"{contact} since 2026-10-02",),
+    )
+    home = finding(1, "ecf", "revived", ECF.url, role="homepage")
+    link = finding(2, "ecf", "revived", contact, role="link")
+    plan = plan_changes([marked], [home, link], today=TODAY)
+    [entry] = plan.entries
+    assert (entry.status, entry.dead_since, entry.dead_links) == (None, None, ())
+    assert entry.links == (contact,) and entry.url == ECF.url  # nothing else moves
+    assert [c.text for c in plan.changes] == [
+        "status: dead taken away (the homepage works again)",
+        f"dead_links: − {contact} (it works again)",
+    ]
+    assert settled(plan.entries, [home, link], today=TODAY) == [1, 2]
+    assert settled([marked], [home, link], today=TODAY) == []
+    # On an entry that carries no mark, accepting it changes nothing.
+    assert plan_changes([ECF], [home, link], today=TODAY).changes == ()
+
+
 def test_a_dead_link_that_is_no_longer_listed_changes_nothing() -> None:
     gone = finding(1, "ecf", "dead_link", "https://entertainmentcommunity.test/old", role="link")
     plan = plan_changes([ECF], [gone], today=TODAY)
@@ -593,3 +617,78 @@ def test_decisions_hold_across_real_runs(tmp_path: Path) -> None:
             freshness(*db, "findings", "--format", "json", "--all", check=True).stdout
         )
         assert len(summary) == len(everything)
+
+
+REVIVAL = {
+    "site.test": {
+        "vars": {"org": "Site"},
+        "pages": {"/": HOME, "/meetings": {"status": 404, "body": "no such page"}},
+        "states": {
+            "back": {
+                "/meetings": {
+                    "body": "<html><head><title>Meetings</title></head><body><h1>Meetings"
+                    "</h1><p>Peer support meetings every Tuesday evening.</p></body></html>"
+                }
+            }
+        },
+    },
+}
+
+
+@pytest.mark.e2e
+def test_a_link_marked_dead_that_works_again_is_told_unmarked_and_watched_anew(
+    tmp_path: Path,
+) -> None:
+    """dead → accepted and marked → works again: a `revived` finding, whose acceptance takes
+    the mark away → dies again: a new dead link, not silenced by the first decision."""
+    from monitor.simweb import SimWeb
+    from monitor.simweb.scenario import BASE_STATE
+    from tests.conftest import run_freshness
+
+    def freshness(*args: str, **kw):  # type: ignore[no-untyped-def]
+        return run_freshness(tmp_path, *args, **kw)
+
+    def open_of(kind: str) -> list[dict]:
+        return [f for f in monitor.findings() if f["kind"] == kind]
+
+    def decide_and_export(finding_id: int, when: dt.datetime) -> DirectoryEntry:
+        env = {"FRESHNESS_NOW": when.isoformat()}
+        freshness(*db, "accept", str(finding_id), env=env, check=True)
+        exported = tmp_path / f"exported-{finding_id}.yaml"
+        freshness(*db, "export", str(exported), env=env, check=True)
+        freshness(*db, "import", str(exported), check=True)
+        [entry] = load_directory(exported)
+        return entry
+
+    with SimWeb(REVIVAL) as web:
+        monitor = Monitor(web, freshness, tmp_path)
+        monitor.load([("site", "site.test", "/meetings")])
+        db = ["--db", monitor.db]
+        day = dt.timedelta(days=1)
+        meetings = web.url("site.test", "/meetings")
+
+        for n in range(3):
+            monitor.run(T0 + n * day)
+        [dead] = open_of("dead_link")
+        entry = decide_and_export(dead["id"], T0 + 2 * day)
+        assert entry.groups_url == meetings  # kept where it is listed…
+        assert entry.dead_links == (f"{meetings} since {T0.date().isoformat()}",)  # …marked
+
+        web.set_state("back")
+        monitor.run(T0 + 3 * day)
+        [revived] = open_of("revived")
+        assert revived["url"] == meetings and "works again" in revived["summary"]
+        assert open_of("dead_link") == []
+        first = {f["id"]: f for f in monitor.findings(everything=True)}[dead["id"]]
+        assert first["status"] == "resolved"  # the recovery is told, and the decision is over
+
+        entry = decide_and_export(revived["id"], T0 + 3 * day)
+        assert entry.dead_links == () and entry.groups_url == meetings
+        monitor.run(T0 + 4 * day)
+        assert open_of("revived") == []  # no mark, nothing to tell
+
+        web.set_state(BASE_STATE)
+        for n in range(5, 8):
+            monitor.run(T0 + n * day)
+        [dead_again] = open_of("dead_link")
+        assert dead_again["url"] == meetings and dead_again["id"] != dead["id"]
