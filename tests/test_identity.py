@@ -1137,3 +1137,36 @@ def test_extractors_import_neither_scrapy_sqlalchemy_nor_apprise():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "formerly",
+        "previously",
+        "originally",
+        "is now",
+        "now known",
+        "renamed",
+        "changed our name",
+        "changed its name",
+        "changed their name",
+        "we are now",
+        "we’re now",
+        "we're now",
+        "new name",
+        "has become",
+        "became",
+        "merged",
+        "joined forces",
+        "part of",
+    ],
+)
+def test_the_page_prefilter_never_hides_a_rename_hint(phrase: str) -> None:
+    # Every alternative of the case-blind hint, in any case, holds one of the plain words
+    # the whole-page prefilter looks for, so no rename line is skipped.
+    from monitor.identity import _PHRASE_HINT, _PHRASE_WORDS
+
+    for text in (phrase, phrase.upper(), phrase.title()):
+        assert _PHRASE_HINT.search(f"Peer Circle ({text} Nurse Line)")
+        assert any(words in text.lower() for words in _PHRASE_WORDS), text
