@@ -15,6 +15,7 @@ from monitor.classify import Outcome, classify
 from monitor.judge import Judgement, judge_run, run_health
 from monitor.policy import Policy
 from monitor.shards import process_count
+from monitor.targets import RunPlan
 from storage.db import Store
 from storage.records import Finding, ImportDiff, Observation, Organisation
 
@@ -240,7 +241,7 @@ def run_pass(
     """
     import time
 
-    from monitor.targets import load_run
+    from monitor.targets import plan_run, shard_targets
     from storage.lock import LockHeld, run_lock
 
     started = time.monotonic()
@@ -258,18 +259,27 @@ def run_pass(
         )
     try:
         with run_lock(store, wait=wait):
-            targets, domains = load_run(settings)
-            organisations = {t["org_id"] for t in targets if t.get("org_id")}
-            if not organisations:
+            plan = plan_run(settings)
+            if not plan.organisations:
                 return None
-            processes = process_count(settings, len(organisations))
+            processes = process_count(settings, len(plan.organisations))
             if processes > 1:
-                summary = _run_in_processes(store, settings, targets, domains, processes, progress)
+                summary = _run_in_processes(store, settings, plan, processes, progress)
             else:
+                targets = plan.canaries + shard_targets(
+                    settings,
+                    [org_id for org_id, _ in plan.organisations],
+                    discover=plan.discover,
+                    selectors=plan.selectors,
+                    now=plan.now,
+                )
                 from monitor.crawl import run_crawl  # Scrapy only where it crawls
 
                 _, stats = run_crawl(
-                    settings, targets=targets, listed_domains=domains, progress=progress
+                    settings,
+                    targets=targets,
+                    listed_domains=plan.listed_domains,
+                    progress=progress,
                 )
                 summary = stats.get("freshness/summary")
     except LockHeld as exc:
@@ -292,8 +302,7 @@ class RunLocked(FreshnessError):
 def _run_in_processes(
     store: Store,
     settings: Any,
-    targets: list[dict[str, Any]],
-    listed_domains: list[str],
+    plan: RunPlan,
     processes: int,
     progress: Callable[[int, int, str], None] | None,
 ) -> dict[str, Any]:
@@ -308,8 +317,8 @@ def _run_in_processes(
         finished = crawl_in_processes(
             settings,
             run_id,
-            split(targets, processes),
-            listed_domains=listed_domains,
+            plan,
+            split(plan.organisations, processes),
             progress=progress,
             canaries=canaries,
         )

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.outbound import registered_domain
+from monitor.targets import RunPlan
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -39,27 +40,14 @@ def process_count(settings: Any, organisations: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8, organisations))
 
 
-def split(targets: Sequence[dict[str, Any]], shards: int) -> list[list[dict[str, Any]]]:
-    """Shards by registered domain of each organisation's homepage; canaries go to shard 0."""
-    out: list[list[dict[str, Any]]] = [[] for _ in range(shards)]
-    home: dict[str, str] = {}
-    for target in targets:
-        if target.get("org_id") and target.get("role") == "homepage":
-            home[target["org_id"]] = target["url"]
-    loads = [0] * shards
-    assigned: dict[str, int] = {}
-    for target in targets:
-        org = target.get("org_id")
-        if not org:
-            out[0].append(target)
-            continue
-        if org not in assigned:
-            domain = registered_domain(home.get(org, target["url"]))
-            # Same domain, same shard (politeness); otherwise balance by a stable hash.
-            assigned[org] = zlib.crc32(domain.encode()) % shards
-        out[assigned[org]].append(target)
-        loads[assigned[org]] += 1
-    return [s for s in out if s]
+def split(organisations: Sequence[tuple[str, str]], shards: int) -> list[list[str]]:
+    """(id, homepage) pairs as shards of ids, by the homepage's registered domain: the same
+    domain, the same shard (politeness); otherwise balanced by a stable hash."""
+    out: list[list[str]] = [[] for _ in range(shards)]
+    for org_id, homepage in organisations:
+        domain = registered_domain(homepage)
+        out[zlib.crc32(domain.encode()) % shards].append(org_id)
+    return [shard for shard in out if shard]
 
 
 def portable_settings(settings: Any) -> dict[str, Any]:
@@ -78,18 +66,20 @@ def portable_settings(settings: Any) -> dict[str, Any]:
 def crawl_in_processes(
     settings: Any,
     run_id: int,
-    shards: list[list[dict[str, Any]]],
+    plan: RunPlan,
+    shards: list[list[str]],
     *,
-    listed_domains: Sequence[str] = (),
     progress: ProgressCallback | None = None,
     canaries: list[str] | None = None,
 ) -> bool:
-    """Run one child crawler per shard and wait for all. False if interrupted (SIGTERM).
+    """Run one child crawler per shard of organisation ids and wait for all. False if
+    interrupted (SIGTERM). Each child loads its own shard's links from the store, so this
+    process never holds the run's targets.
 
     The canary URLs' categories, reported by the children, are added to ``canaries``.
     """
     portable = portable_settings(settings)
-    total = len({t["org_id"] for shard in shards for t in shard if t.get("org_id")})
+    total = sum(len(shard) for shard in shards)
     done = [0] * len(shards)
     interrupted = threading.Event()
     with tempfile.TemporaryDirectory(prefix="freshness-shards-") as tmp:
@@ -101,8 +91,12 @@ def crawl_in_processes(
                     {
                         "run_id": run_id,
                         "settings": portable,
-                        "targets": shard,
-                        "listed_domains": list(listed_domains),
+                        "now": plan.now.isoformat(),
+                        "organisations": shard,
+                        "discover": [o for o in shard if o in plan.discover],
+                        "selectors": {o: plan.selectors.get(o) for o in shard},
+                        "canaries": plan.canaries if index == 0 else [],
+                        "listed_domains": plan.listed_domains,
                     }
                 )
             )
@@ -170,9 +164,18 @@ def _read_progress(
 def _child(job_path: str) -> int:
     """A child crawler: crawl one shard, record under the parent's run, report progress."""
     from monitor.crawl import build_settings, run_crawl
+    from monitor.policy import parse_timestamp
+    from monitor.targets import shard_targets
 
     job = json.loads(Path(job_path).read_text())
     settings = build_settings(job["settings"])
+    targets = job["canaries"] + shard_targets(
+        settings,
+        job["organisations"],
+        discover=set(job["discover"]),
+        selectors=job["selectors"],
+        now=parse_timestamp(job["now"]),
+    )
     settings.set("ITEM_PIPELINES", {"monitor.crawl.ShardPipeline": 300}, priority="cmdline")
     settings.set("FRESHNESS_RUN_ID", job["run_id"], priority="cmdline")
 
@@ -181,8 +184,8 @@ def _child(job_path: str) -> int:
 
     _, stats = run_crawl(
         settings,
-        targets=job["targets"],
-        listed_domains=job.get("listed_domains", ()),
+        targets=targets,
+        listed_domains=job["listed_domains"],
         progress=report,
     )
     return 0 if stats.get("finish_reason") in ("finished", "shutdown") else 1

@@ -5,6 +5,9 @@ Kept free of Scrapy so a coordinating process (multi-process or distributed) sta
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from monitor.policy import Policy, clock_from_settings, parse_timestamp
@@ -29,9 +32,22 @@ def listed_domains(settings: Any) -> list[str]:
     return load_run(settings)[1]
 
 
-def load_run(settings: Any) -> tuple[list[dict[str, Any]], list[str]]:
-    """What a run crawls, in one read of the store: the due targets (``load_due_targets``)
-    and the directory's listed domains (``listed_domains``)."""
+@dataclass
+class RunPlan:
+    """Who a run crawls, without their links: enough to shard it, light enough for a
+    coordinating process at any size. Each crawler loads its own share's links
+    (``shard_targets``), so no process holds every target of a large run."""
+
+    organisations: list[tuple[str, str]]  # (id, homepage) of each due organisation
+    discover: set[str]  # those due for discovery
+    selectors: dict[str, str | None]  # group_selector by organisation
+    listed_domains: list[str]
+    canaries: list[dict[str, Any]]
+    now: dt.datetime
+
+
+def plan_run(settings: Any) -> RunPlan:
+    """The due organisations (or ``FRESHNESS_ORGS``) and the directory's listed domains."""
     from monitor.outbound import listed_domains as domains_of
     from monitor.schedule import is_due
 
@@ -42,25 +58,47 @@ def load_run(settings: Any) -> tuple[list[dict[str, Any]], list[str]]:
     try:
         with store.transaction() as repo:
             everyone = repo.organisations(include_inactive=True)
-            orgs = [o for o in everyone if o.active]
-            if chosen:
-                due = [o for o in orgs if o.id in chosen]
-            else:
-                due = [o for o in orgs if is_due(o, now=now, default=policy.default_check_every)]
-            states = repo.link_states([o.id for o in due])
-            selectors = {o.id: o.entry.group_selector for o in due}
-            discover = {
-                o.id
-                for o in due
-                if o.discovered_at is None or now - o.discovered_at >= policy.discovery_every
-            }
     finally:
         store.close()
-    canaries = [
-        {"org_id": None, "link_id": None, "role": "canary", "url": url}
-        for url in policy.canary_urls
-    ]
-    targets = canaries + [
+    orgs = [o for o in everyone if o.active]
+    if chosen:
+        due = [o for o in orgs if o.id in chosen]
+    else:
+        due = [o for o in orgs if is_due(o, now=now, default=policy.default_check_every)]
+    return RunPlan(
+        organisations=[(o.id, o.entry.url) for o in due],
+        discover={
+            o.id
+            for o in due
+            if o.discovered_at is None or now - o.discovered_at >= policy.discovery_every
+        },
+        selectors={o.id: o.entry.group_selector for o in due},
+        listed_domains=sorted(domains_of(o.entry for o in everyone)),
+        canaries=[
+            {"org_id": None, "link_id": None, "role": "canary", "url": url}
+            for url in policy.canary_urls
+        ],
+        now=now,
+    )
+
+
+def shard_targets(
+    settings: Any,
+    org_ids: Iterable[str],
+    *,
+    discover: Container[str],
+    selectors: Mapping[str, str | None],
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The listed URLs of these organisations, as the spider's targets, in link order."""
+    policy = Policy.from_settings(settings)
+    store = open_store(settings)
+    try:
+        with store.transaction() as repo:
+            states = repo.link_states(list(org_ids))
+    finally:
+        store.close()
+    return [
         {
             "org_id": s.org_id,
             "link_id": s.id,
@@ -74,7 +112,20 @@ def load_run(settings: Any) -> tuple[list[dict[str, Any]], list[str]]:
         }
         for s in states
     ]
-    return targets, sorted(domains_of(o.entry for o in everyone))
+
+
+def load_run(settings: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """What a one-process run crawls: the due targets (``load_due_targets``), canaries
+    first, and the directory's listed domains (``listed_domains``)."""
+    plan = plan_run(settings)
+    targets = shard_targets(
+        settings,
+        [org_id for org_id, _ in plan.organisations],
+        discover=plan.discover,
+        selectors=plan.selectors,
+        now=plan.now,
+    )
+    return plan.canaries + targets, plan.listed_domains
 
 
 def _fresh_probe(probe: dict[str, Any] | None, now: Any, policy: Policy) -> dict[str, Any] | None:

@@ -34,18 +34,16 @@ ONE_RUN = {
 
 
 def test_shards_keep_a_domain_together_and_cover_everything() -> None:
-    targets = [{"org_id": None, "role": "canary", "url": "http://canary.test/"}]
+    organisations = []
     for i in range(40):
         host = f"site{i % 13}.example.org" if i % 2 else f"www.org{i}.test"
-        targets.append({"org_id": f"o{i}", "role": "homepage", "url": f"http://{host}/"})
-        targets.append({"org_id": f"o{i}", "role": "groups", "url": f"http://{host}/groups"})
-    shards = split(targets, 3)
-    assert sorted(map(id, (t for s in shards for t in s))) == sorted(map(id, targets))
-    where = {t["org_id"]: i for i, s in enumerate(shards) for t in s if t["org_id"]}
-    example = {where[t["org_id"]] for t in targets if "example.org" in t["url"]}
+        organisations.append((f"o{i}", f"http://{host}/"))
+    shards = split(organisations, 3)
+    assert sorted(o for s in shards for o in s) == sorted(o for o, _ in organisations)
+    where = {o: i for i, s in enumerate(shards) for o in s}
+    example = {where[o] for o, url in organisations if "example.org" in url}
     assert len(example) == 1  # one registered domain, one process: politeness holds
     assert len(shards) > 1
-    assert shards[0][0]["role"] == "canary"
 
 
 @pytest.mark.parametrize(
@@ -105,6 +103,24 @@ def test_multi_process_revisit_and_outage_guard(world: SimWeb, tmp_path: Path) -
     assert [f for f in monitor.findings() if f["kind"] == "dead_link"] == []
     (soft404,) = [o for o in _states(monitor) if o["org_id"] == "soft404" and o["role"] == "groups"]
     assert soft404["consecutive_failures"] == 1
+
+
+@pytest.mark.e2e
+def test_canaries_are_fetched_once_across_processes_and_judge_the_run(
+    world: SimWeb, tmp_path: Path
+) -> None:
+    monitor = Monitor(world, lambda *a, **kw: run_freshness(tmp_path, *a, **kw), tmp_path)
+    monitor.load(ORGS[:4])
+    two = {"FRESHNESS_PROCESSES": "2"}
+    # A canary that cannot be reached says this machine is cut off, whatever the sites do.
+    monitor.run(T0, extra={**two, "FRESHNESS_CANARY_URLS": "http://nowhere-canary.test/"})
+    [run] = monitor.runs()
+    assert run["status"] == "inconclusive" and "canary" in run["outage"]
+    world.clear_requests()
+    canary = world.url("healthy.test", "/canary-check")
+    monitor.run(T0 + dt.timedelta(days=1), extra={**two, "FRESHNESS_CANARY_URLS": canary})
+    assert monitor.runs()[0]["status"] == "completed"
+    assert world.count("healthy.test", "/canary-check", "GET") == 1  # one shard carries it
 
 
 def _states(monitor: Monitor) -> list[dict]:
