@@ -124,7 +124,12 @@ def registered_domain(url: str) -> str:
 
 def listed_domains(entries: Iterable[DirectoryEntry]) -> set[str]:
     """The registered domain of every URL these directory entries list."""
-    domains = {registered_domain(url) for entry in entries for _, url in entry.listed_links()}
+    return domains_of((url for entry in entries for _, url in entry.listed_links()))
+
+
+def domains_of(urls: Iterable[str]) -> set[str]:
+    """The registered domain of each of these URLs."""
+    domains = {registered_domain(url) for url in urls}
     domains.discard("")
     return domains
 

@@ -48,7 +48,7 @@ class RunPlan:
 
 def plan_run(settings: Any) -> RunPlan:
     """The due organisations (or ``FRESHNESS_ORGS``) and the directory's listed domains."""
-    from monitor.outbound import listed_domains as domains_of
+    from monitor.outbound import domains_of
     from monitor.schedule import is_due
 
     now = clock_from_settings(settings)
@@ -57,10 +57,10 @@ def plan_run(settings: Any) -> RunPlan:
     store = open_store(settings)
     try:
         with store.transaction() as repo:
-            everyone = repo.organisations(include_inactive=True)
+            orgs = repo.organisations_to_plan()
+            domains = sorted(domains_of(repo.listed_urls()))
     finally:
         store.close()
-    orgs = [o for o in everyone if o.active]
     if chosen:
         due = [o for o in orgs if o.id in chosen]
     else:
@@ -73,7 +73,7 @@ def plan_run(settings: Any) -> RunPlan:
             if o.discovered_at is None or now - o.discovered_at >= policy.discovery_every
         },
         selectors={o.id: o.entry.group_selector for o in due},
-        listed_domains=sorted(domains_of(o.entry for o in everyone)),
+        listed_domains=domains,
         canaries=[
             {"org_id": None, "link_id": None, "role": "canary", "url": url}
             for url in policy.canary_urls

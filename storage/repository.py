@@ -147,6 +147,49 @@ class Repository:
             for row in self.session.scalars(query)
         ]
 
+    def organisations_to_plan(self) -> list[Organisation]:
+        """Each active organisation with only what decides when it is due and how it is
+        crawled: id, homepage, group selector, check interval, last check and discovery.
+
+        A coordinating process plans a run of any size with this; whole entries for ten
+        thousand organisations would stay in its memory for the length of the crawl.
+        """
+        query = (
+            select(
+                OrganisationRow.id,
+                OrganisationRow.url,
+                OrganisationRow.group_selector,
+                OrganisationRow.check_every,
+                OrganisationRow.last_checked_at,
+                OrganisationRow.discovered_at,
+            )
+            .where(OrganisationRow.active.is_(True))
+            .order_by(OrganisationRow.position, OrganisationRow.id)
+        )
+        return [
+            Organisation(
+                entry=DirectoryEntry(
+                    id=org_id, name="", url=url, group_selector=selector, check_every=every
+                ),
+                active=True,
+                last_checked_at=checked,
+                discovered_at=discovered,
+            )
+            for org_id, url, selector, every, checked, discovered in self.session.execute(query)
+        ]
+
+    def listed_urls(self) -> Iterator[str]:
+        """Every URL the directory lists (homepages, groups pages, links), inactive entries
+        included, read a thousand rows at a time."""
+        query = select(
+            OrganisationRow.url, OrganisationRow.groups_url, OrganisationRow.links
+        ).execution_options(yield_per=1000)
+        for url, groups_url, links in self.session.execute(query):
+            yield url
+            if groups_url:
+                yield groups_url
+            yield from links or ()
+
     def organisation(self, org_id: str) -> Organisation:
         for org in self.organisations(include_inactive=True):
             if org.id == org_id:

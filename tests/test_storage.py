@@ -429,3 +429,29 @@ def test_run_census_keeps_the_last_observation_of_each_link(store_factory) -> No
     ]
     assert full.category == "ok" and full.facts["discovered"] is True
     assert "text" not in slimmed.facts
+
+
+def test_planning_reads_only_what_a_run_needs(store_factory) -> None:
+    store = store_factory()
+    full = entry(
+        "a",
+        groups_url="http://a.test/groups",
+        group_selector="ul > li",
+        links=("http://b.test/x",),
+        check_every="2d",
+        groups=("One",),
+        aliases=("Old A",),
+    )
+    with store.transaction() as repo:
+        repo.sync_directory([full, entry("c")], NOW)
+        repo.sync_directory([full], NOW)  # c is now inactive, but its URL is still listed
+        [planned] = repo.organisations_to_plan()
+        urls = sorted(repo.listed_urls())
+    assert (planned.id, planned.entry.url, planned.entry.group_selector) == (
+        "a",
+        "http://a.test/",
+        "ul > li",
+    )
+    assert planned.entry.check_every == "2d" and planned.last_checked_at is None
+    assert planned.entry.groups == () and planned.entry.aliases == ()  # not loaded
+    assert urls == ["http://a.test/", "http://a.test/groups", "http://b.test/x", "http://c.test/"]
