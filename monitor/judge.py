@@ -24,7 +24,7 @@ from monitor.outbound import (
     registered_domain,
 )
 from monitor.policy import Policy
-from storage.records import DirectoryEntry, Finding, LinkState, Observation, split_dead_link
+from storage.records import DirectoryEntry, Finding, LinkState, Observation
 
 PERMANENT = (301, 308)
 
@@ -153,7 +153,7 @@ def judge_run(
                     subject=obs.url,
                 )
             )
-        marked_since = _marked_dead(entry, obs.url)
+        marked_since = entry.dead_mark(obs.url)
         if verdict.recovered and marked_since is not None:
             judgement.open.append(_revived(obs, entry, state.role, marked_since, evidence, now))
         elif outcome.is_dead_class:
@@ -181,20 +181,6 @@ def judge_run(
                 )
     _new_organisations(judgement, candidates, entries, now)
     return judgement
-
-
-def _marked_dead(entry: DirectoryEntry, url: str) -> str | None:
-    """The day the directory says ``url`` died ("" when it gives none), or None if it is
-    not marked dead: the homepage by ``status: dead``, another link in ``dead_links``."""
-    if url == entry.url:
-        if entry.status != "dead":
-            return None
-        return entry.dead_since.isoformat() if entry.dead_since else ""
-    for item in entry.dead_links:
-        dead_url, since = split_dead_link(item)
-        if dead_url == url:
-            return since or ""
-    return None
 
 
 def _revived(

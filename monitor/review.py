@@ -50,7 +50,6 @@ from storage.records import (
     Finding,
     Organisation,
     dead_link_item,
-    split_dead_link,
 )
 
 try:
@@ -264,11 +263,12 @@ def _moved(
         texts.append(f"links: {old} → {new}")
     links = list(dict.fromkeys(links))  # the new URL may have been listed already
     # The old address is no longer listed, so its dead mark (if any) goes with it.
-    dead_links = tuple(
-        item for item in entry.dead_links if split_dead_link(item)[0] not in (old, new)
-    )
     changed = dataclasses.replace(
-        entry, url=url, groups_url=groups_url, links=tuple(links), dead_links=dead_links
+        entry,
+        url=url,
+        groups_url=groups_url,
+        links=tuple(links),
+        dead_links=entry.without_dead_marks(old, new),
     )
     return changed, texts
 
@@ -332,7 +332,7 @@ def _revived(
             return entry, []
         live = dataclasses.replace(entry, status=None, dead_since=None)
         return live, ["status: dead taken away (the homepage works again)"]
-    kept = tuple(item for item in entry.dead_links if split_dead_link(item)[0] != url)
+    kept = entry.without_dead_marks(url)
     if kept == entry.dead_links:
         return entry, []
     return dataclasses.replace(entry, dead_links=kept), [f"dead_links: − {url} (it works again)"]

@@ -241,7 +241,7 @@ def run_pass(
     """
     import time
 
-    from monitor.targets import plan_run, shard_targets
+    from monitor.targets import plan_run, plan_targets
     from storage.lock import LockHeld, run_lock
 
     started = time.monotonic()
@@ -266,13 +266,7 @@ def run_pass(
             if processes > 1:
                 summary = _run_in_processes(store, settings, plan, processes, progress)
             else:
-                targets = plan.canaries + shard_targets(
-                    settings,
-                    [org_id for org_id, _ in plan.organisations],
-                    discover=plan.discover,
-                    selectors=plan.selectors,
-                    now=plan.now,
-                )
+                targets = plan_targets(settings, plan)
                 from monitor.crawl import run_crawl  # Scrapy only where it crawls
 
                 _, stats = run_crawl(

@@ -29,7 +29,7 @@ def listed_domains(settings: Any) -> list[str]:
     Discovery skips links to these sites: they are checked as listed URLs already, and a site
     the directory lists can never be a *new* organisation (``monitor.judge`` drops it anyway).
     """
-    return load_run(settings)[1]
+    return plan_run(settings).listed_domains
 
 
 @dataclass
@@ -114,18 +114,22 @@ def shard_targets(
     ]
 
 
-def load_run(settings: Any) -> tuple[list[dict[str, Any]], list[str]]:
-    """What a one-process run crawls: the due targets (``load_due_targets``), canaries
-    first, and the directory's listed domains (``listed_domains``)."""
-    plan = plan_run(settings)
-    targets = shard_targets(
+def plan_targets(settings: Any, plan: RunPlan) -> list[dict[str, Any]]:
+    """Every target of a planned run, canaries first, for a run crawled in one process."""
+    return plan.canaries + shard_targets(
         settings,
         [org_id for org_id, _ in plan.organisations],
         discover=plan.discover,
         selectors=plan.selectors,
         now=plan.now,
     )
-    return plan.canaries + targets, plan.listed_domains
+
+
+def load_run(settings: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """What a one-process run crawls: the due targets (``load_due_targets``), canaries
+    first, and the directory's listed domains (``listed_domains``)."""
+    plan = plan_run(settings)
+    return plan_targets(settings, plan), plan.listed_domains
 
 
 def _fresh_probe(probe: dict[str, Any] | None, now: Any, policy: Policy) -> dict[str, Any] | None:

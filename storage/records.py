@@ -69,6 +69,23 @@ class DirectoryEntry:
         """The listed URLs (other than the homepage) that a curator has marked dead."""
         return frozenset(split_dead_link(item)[0] for item in self.dead_links)
 
+    def dead_mark(self, url: str) -> str | None:
+        """The day the directory says ``url`` died ("" when it gives none), or None when it
+        is not marked dead: the homepage by ``status: dead``, another link in ``dead_links``."""
+        if url == self.url:
+            if self.status != "dead":
+                return None
+            return self.dead_since.isoformat() if self.dead_since else ""
+        for item in self.dead_links:
+            dead_url, since = split_dead_link(item)
+            if dead_url == url:
+                return since or ""
+        return None
+
+    def without_dead_marks(self, *urls: str) -> tuple[str, ...]:
+        """``dead_links`` without the marks on these URLs."""
+        return tuple(item for item in self.dead_links if split_dead_link(item)[0] not in urls)
+
     def listed_links(self) -> list[tuple[str, str]]:
         """Every URL this entry asks us to keep alive, as (role, url), without repeats."""
         seen: set[str] = set()

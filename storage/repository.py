@@ -332,7 +332,8 @@ class Repository:
     def run_census(self, run_id: int) -> list[Observation]:
         """What a run saw, lightly: the last observation of each link (or, for a link-less
         one, each organisation and URL) in the run, with its category and error message but
-        without its facts beyond ``role`` and ``discovered``. A re-queued organisation half-done by a dead worker counts once."""
+        without its facts beyond ``role`` and ``discovered``. A re-queued organisation
+        half-done by a dead worker counts once."""
         query = (
             select(
                 ObservationRow.id,

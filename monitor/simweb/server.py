@@ -627,13 +627,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.target_host = host
         self.close_connection = True  # after a tunnel, no more requests on this connection
         web._log(Request(host, "CONNECT", self.path, self._header_map()))
-        view = web._view(host)
+        view = self._reachable_view(host)
         tls = web._tls_server
-        if view is None or view.vanished:
-            self._simweb_error("unknown-host", f"simweb: unknown host {host!r}")
-            return
-        if view.refused:
-            self._simweb_error("refused", f"simweb: {host!r} refuses connections")
+        if view is None:
             return
         if tls is None or web._stopping.is_set():
             return
@@ -712,12 +708,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._drain_body()
         web._log(Request(host, self.command, path, headers))
 
-        view = web._view(host)
-        if view is None or view.vanished:
-            self._simweb_error("unknown-host", f"simweb: unknown host {host!r}")
-            return
-        if view.refused:
-            self._simweb_error("refused", f"simweb: {host!r} refuses connections")
+        view = self._reachable_view(host)
+        if view is None:
             return
 
         key, spec = view.lookup(path)
@@ -895,6 +887,18 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             self.wfile.write(piece)
+
+    def _reachable_view(self, host: str) -> HostView | None:
+        """The host's view, or None after answering the error for a host that is not there
+        (unknown or vanished) or refuses connections."""
+        view = self.server.web._view(host)
+        if view is None or view.vanished:
+            self._simweb_error("unknown-host", f"simweb: unknown host {host!r}")
+            return None
+        if view.refused:
+            self._simweb_error("refused", f"simweb: {host!r} refuses connections")
+            return None
+        return view
 
     def _simweb_error(self, kind: str, message: str) -> None:
         body = (message + "\n").encode()
