@@ -59,7 +59,8 @@ class Context:
         return clock_from_settings({"FRESHNESS_NOW": os.environ.get("FRESHNESS_NOW", "")})
 
     def settings(self, overrides: tuple[str, ...] = (), extra: dict[str, Any] | None = None) -> Any:
-        from monitor.crawl import build_settings
+        # Scrapy is imported only by the process that crawls (monitor.settings says why).
+        from monitor.settings import LayeredSettings
 
         cmdline = dict(_parse_overrides(overrides))
         project = dict(self.config.get("settings", {}))
@@ -69,7 +70,7 @@ class Context:
         if not self.verbose and "LOG_LEVEL" not in cmdline:
             project.setdefault("LOG_LEVEL", "WARNING")
         cmdline.update(extra or {})
-        return build_settings(project, cmdline)
+        return LayeredSettings(project, cmdline)
 
 
 def _read_config(path: Path | None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from scrapy.settings import Settings
 
 from monitor.classify import Outcome, classify
 from monitor.policy import Policy, clock_from_settings, parse_timestamp
+from monitor.settings import LayeredSettings, scrapy_settings
 from monitor.targets import open_store
 from storage.db import Store
 from storage.records import Observation
@@ -82,9 +83,20 @@ def record_outcome(observation: Observation, outcome: Outcome, stored_text: int)
         observation.facts["probe"] = {**probe, "text": probe["text"][:stored_text]}
 
 
-def _quiet_robots_errors(settings: Settings) -> None:
-    """An unreachable robots.txt is logged with a traceback; for us it is an observation."""
-    if logging.getLevelName(settings.get("LOG_LEVEL")) >= logging.WARNING:
+def _log_as_configured(settings: Settings) -> None:
+    """Logging for a crawl in this process, once Scrapy has installed its handler.
+
+    An unreachable robots.txt is logged with a traceback; for us it is an observation. And
+    Scrapy filters by ``LOG_LEVEL`` in its handler, after a logger has built the record,
+    so at our default (WARNING) every page's "Crawled" and "Scraped from" DEBUG records were
+    built and thrown away. The "scrapy" logger's own level stops them before they are built
+    (not the root's: Scrapy resets that when the crawl starts).
+    """
+    raw = settings.get("LOG_LEVEL")
+    level = raw if isinstance(raw, int) else logging.getLevelName(str(raw).upper())
+    if isinstance(level, int) and settings.getbool("LOG_ENABLED"):
+        logging.getLogger("scrapy").setLevel(level)
+    if isinstance(level, int) and level >= logging.WARNING:
         logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
 
 
@@ -92,9 +104,9 @@ ProgressCallback = Callable[[int, int, str], None]
 
 
 def run_crawl(
-    settings: Settings,
+    settings: Settings | LayeredSettings,
     *,
-    targets: Sequence[Mapping[str, Any]] | None = None,
+    targets: list[dict[str, Any]] | None = None,
     listed_domains: Sequence[str] = (),
     record: bool = True,
     collect: bool = False,
@@ -105,10 +117,12 @@ def run_crawl(
 
     With ``record=False`` nothing is written anywhere (an ad-hoc ``freshness check URL``).
     ``progress(done, total, host)`` is called as organisations finish. ``listed_domains`` are
-    the directory's sites, which discovery does not fetch as candidates.
+    the directory's sites, which discovery does not fetch as candidates. The crawl takes
+    ``targets`` and empties the list as it schedules them; pass a list nobody reads after.
     """
     from spiders.directory import DirectorySpider
 
+    settings = scrapy_settings(settings)
     if not record:
         settings = settings.copy()
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
@@ -135,7 +149,7 @@ def run_crawl(
         progress(done, total, urlsplit(item.get("url") or "").hostname or "")
 
     process = CrawlerProcess(settings)
-    _quiet_robots_errors(settings)
+    _log_as_configured(settings)
     crawler = process.create_crawler(DirectorySpider)
     # The signal manager keeps weak references: `on_item` lives until this function returns.
     crawler.signals.connect(on_item, signal=signals.item_scraped)
@@ -143,7 +157,7 @@ def run_crawl(
         progress(0, total, "")
     kwargs: dict[str, Any] = {"listed_domains": list(listed_domains)}
     if targets is not None:
-        kwargs["targets"] = [dict(t) for t in targets]
+        kwargs["targets"] = targets  # taken, not copied: the spider empties it as it goes
     process.crawl(crawler, **kwargs)
     process.start()
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
@@ -166,12 +180,15 @@ class ShardPipeline:
         self.buffer: list[Observation] = []
         self.store: Store | None = None
 
+    migrates = False  # whether this pipeline opens a store nobody has migrated yet
+
     @classmethod
     def from_crawler(cls, crawler: Any) -> ShardPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.store = open_store(self.settings)
+        # A shard's or a worker's coordinator migrated the store before it started the run.
+        self.store = open_store(self.settings, upgrade=self.migrates)
 
     def process_item(self, item: Any) -> Any:
         observation = item_to_observation(item)
@@ -209,6 +226,8 @@ class RecordObservationsPipeline(ShardPipeline):
 
     Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_NOW`` and the detection policy.
     """
+
+    migrates = True  # `scrapy crawl directory` may be the first thing to open the store
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
@@ -275,16 +294,18 @@ class WorkerPipeline(ShardPipeline):
         return super().process_item(item)
 
 
-def run_worker(settings: Settings, redis_url: str, *, idle: int) -> dict[str, Any]:
+def run_worker(
+    settings: Settings | LayeredSettings, redis_url: str, *, idle: int
+) -> dict[str, Any]:
     """Process queued organisations until the queue stays empty for ``idle`` seconds."""
     from spiders.worker import WorkerSpider
 
-    settings = settings.copy()
+    settings = scrapy_settings(settings).copy()
     settings.set("REDIS_URL", redis_url, priority="cmdline")
     settings.set("MAX_IDLE_TIME_BEFORE_CLOSE", idle, priority="cmdline")
     settings.set("ITEM_PIPELINES", {"monitor.crawl.WorkerPipeline": 300}, priority="cmdline")
     process = CrawlerProcess(settings)
-    _quiet_robots_errors(settings)
+    _log_as_configured(settings)
     crawler = process.create_crawler(WorkerSpider)
     process.crawl(crawler)
     process.start()

@@ -9,15 +9,17 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.classify import Outcome, classify
-from monitor.judge import Judgement, judge_run, run_health
 from monitor.policy import Policy
 from monitor.shards import process_count
 from monitor.targets import RunPlan
 from storage.db import Store
 from storage.records import Finding, ImportDiff, Observation, Organisation
+
+if TYPE_CHECKING:
+    from monitor.judge import Judgement
 
 
 class FreshnessError(Exception):
@@ -117,6 +119,10 @@ def conclude_run(
     large the directory. It is all one transaction: a conclusion is applied whole or not at
     all. ``canaries`` are the outcomes of the canary URLs, which are not stored.
     """
+    # Imported here: a coordinating process needs the judge (and lxml under it) only once
+    # its crawlers are done, not in the memory it holds while they crawl.
+    from monitor.judge import judge_run, run_health
+
     with store.transaction() as repo:
         census = repo.run_census(run_id)
         checked = [o for o in census if o.facts.get("role") not in ("candidate", "canary")]
@@ -246,12 +252,12 @@ def run_pass(
 
     started = time.monotonic()
     with store.transaction() as repo:
-        known = repo.organisations()
+        known = repo.active_organisation_ids()  # not whole entries: this process coordinates
     if not known:
         raise FreshnessError(
             "the directory is empty; load one first with `freshness import directory.yaml`"
         )
-    unknown = set(settings.getlist("FRESHNESS_ORGS")) - {o.id for o in known}
+    unknown = set(settings.getlist("FRESHNESS_ORGS")) - known
     if unknown:
         raise FreshnessError(
             f"no active organisation with id {', '.join(sorted(unknown))}; "

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from monitor.outbound import registered_domain
+from monitor.domains import registered_domain
 from monitor.targets import RunPlan
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -169,11 +169,11 @@ def _child(job_path: str) -> int:
 
     job = json.loads(Path(job_path).read_text())
     settings = build_settings(job["settings"])
-    targets = job["canaries"] + shard_targets(
+    targets = job.pop("canaries") + shard_targets(
         settings,
-        job["organisations"],
-        discover=set(job["discover"]),
-        selectors=job["selectors"],
+        job.pop("organisations"),
+        discover=set(job.pop("discover")),
+        selectors=job.pop("selectors"),
         now=parse_timestamp(job["now"]),
     )
     settings.set("ITEM_PIPELINES", {"monitor.crawl.ShardPipeline": 300}, priority="cmdline")
@@ -184,8 +184,8 @@ def _child(job_path: str) -> int:
 
     _, stats = run_crawl(
         settings,
-        targets=targets,
-        listed_domains=job["listed_domains"],
+        targets=targets,  # emptied by the crawl: no target outlives its requests
+        listed_domains=job.pop("listed_domains"),
         progress=report,
     )
     return 0 if stats.get("finish_reason") in ("finished", "shutdown") else 1

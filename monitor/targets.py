@@ -14,8 +14,10 @@ from monitor.policy import Policy, clock_from_settings, parse_timestamp
 from storage.db import Store
 
 
-def open_store(settings: Any) -> Store:
-    return Store(settings.get("FRESHNESS_DB") or "sqlite:///freshness.db")
+def open_store(settings: Any, *, upgrade: bool = True) -> Store:
+    """The store named by ``FRESHNESS_DB``. A crawler whose coordinator has already migrated
+    it passes ``upgrade=False`` and so never imports Alembic."""
+    return Store(settings.get("FRESHNESS_DB") or "sqlite:///freshness.db", upgrade=upgrade)
 
 
 def load_due_targets(settings: Any) -> list[dict[str, Any]]:
@@ -48,7 +50,7 @@ class RunPlan:
 
 def plan_run(settings: Any) -> RunPlan:
     """The due organisations (or ``FRESHNESS_ORGS``) and the directory's listed domains."""
-    from monitor.outbound import domains_of
+    from monitor.domains import domains_of
     from monitor.schedule import is_due
 
     now = clock_from_settings(settings)
@@ -92,25 +94,25 @@ def shard_targets(
 ) -> list[dict[str, Any]]:
     """The listed URLs of these organisations, as the spider's targets, in link order."""
     policy = Policy.from_settings(settings)
-    store = open_store(settings)
+    store = open_store(settings, upgrade=False)  # planned by a process that migrated it
     try:
         with store.transaction() as repo:
-            states = repo.link_states(list(org_ids))
+            links = repo.links_to_crawl(list(org_ids))
     finally:
         store.close()
     return [
         {
-            "org_id": s.org_id,
-            "link_id": s.id,
-            "role": s.role,
-            "url": s.url,
-            "etag": s.etag,
-            "last_modified": s.last_modified,
-            "group_selector": selectors.get(s.org_id) if s.role == "groups" else None,
-            "probe_cache": _fresh_probe(s.probe, now, policy),
-            "discover": s.role == "homepage" and s.org_id in discover,
+            "org_id": link.org_id,
+            "link_id": link.id,
+            "role": link.role,
+            "url": link.url,
+            "etag": link.etag,
+            "last_modified": link.last_modified,
+            "group_selector": selectors.get(link.org_id) if link.role == "groups" else None,
+            "probe_cache": _fresh_probe(link.probe, now, policy),
+            "discover": link.role == "homepage" and link.org_id in discover,
         }
-        for s in states
+        for link in links
     ]
 
 

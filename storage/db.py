@@ -5,16 +5,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.repository import Repository
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic (and Mako under it) is imported only to migrate: about 10 MB that a crawler process,
+# which opens a store its coordinator has already migrated, does not need.
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 DEFAULT_DB_URL = "sqlite:///freshness.db"
@@ -34,6 +37,8 @@ def normalise_url(url: str) -> str:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -74,16 +79,22 @@ class Store:
 
     def upgrade(self) -> None:
         """Apply every pending Alembic migration."""
+        from alembic import command
+
         try:
             command.upgrade(alembic_config(self.engine), "head")
         except OperationalError as exc:
             raise StoreError(f"cannot open database {self.masked_url}: {exc.orig}") from exc
 
     def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
     def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(alembic_config(self.engine)).get_current_head()
 
     @contextlib.contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -147,6 +147,12 @@ class Repository:
             for row in self.session.scalars(query)
         ]
 
+    def active_organisation_ids(self) -> set[str]:
+        """The id of every active organisation, and nothing else about them."""
+        return set(
+            self.session.scalars(select(OrganisationRow.id).where(OrganisationRow.active.is_(True)))
+        )
+
     def organisations_to_plan(self) -> list[Organisation]:
         """Each active organisation with only what decides when it is due and how it is
         crawled: id, homepage, group selector, check interval, last check and discovery.
@@ -224,6 +230,27 @@ class Repository:
         for ids in _chunks(org_ids):
             found.extend(self.session.scalars(query.where(ListedLinkRow.org_id.in_(ids))))
         return [_row_to_link(r) for r in sorted(found, key=lambda r: r.id)]
+
+    def links_to_crawl(self, org_ids: Iterable[str]) -> list[LinkToCrawl]:
+        """What a crawler needs of each active link of these organisations, in link order:
+        its URL, role, validators and cached probe, without the failure bookkeeping (and
+        without ORM objects: a crawler loads thousands, and keeps none)."""
+        columns = (
+            ListedLinkRow.id,
+            ListedLinkRow.org_id,
+            ListedLinkRow.url,
+            ListedLinkRow.role,
+            ListedLinkRow.etag,
+            ListedLinkRow.last_modified,
+            ListedLinkRow.probe,
+        )
+        found: list[LinkToCrawl] = []
+        for ids in _chunks(org_ids):
+            query = select(*columns).where(
+                ListedLinkRow.active.is_(True), ListedLinkRow.org_id.in_(ids)
+            )
+            found.extend(LinkToCrawl(*row) for row in self.session.execute(query))
+        return sorted(found, key=lambda link: link.id)
 
     def save_link_states(self, states: Iterable[LinkState]) -> None:
         """Write each link's failure counts, validators and probe, in one batched UPDATE."""
@@ -791,6 +818,18 @@ def _org_state(row: OrganisationRow, categories: list[str | None]) -> str:
         return "unchecked"
     bad = [c for c in categories if c not in (None, "ok")]
     return "ok" if not bad else ", ".join(sorted({c for c in bad if c}))
+
+
+class LinkToCrawl(NamedTuple):
+    """One listed link as a crawler fetches it (``Repository.links_to_crawl``)."""
+
+    id: int
+    org_id: str
+    url: str
+    role: str
+    etag: str | None
+    last_modified: str | None
+    probe: dict[str, Any] | None
 
 
 def _row_to_link(row: ListedLinkRow) -> LinkState:

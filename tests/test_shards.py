@@ -145,3 +145,51 @@ def test_the_coordinating_process_does_not_load_scrapy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_planning_loads_no_scrapy_and_a_crawler_no_alembic(tmp_path: Path) -> None:
+    """The coordinator holds its memory through the whole crawl, and memory is summed over
+    processes: Scrapy (and the judge, with lxml) load only where they work, and a crawler
+    opens the store its coordinator migrated without loading Alembic."""
+    import json
+    import subprocess
+    import sys
+
+    db = f"sqlite:///{tmp_path / 'f.db'}"
+    directory = Path(__file__).resolve().parents[1] / "directory.yaml"
+    run_freshness(tmp_path, "--db", db, "import", str(directory), check=True)
+    coordinator = (
+        "import json, sys\n"
+        "from monitor.cli import Context\n"
+        "from monitor.service import start_run\n"
+        "from monitor.shards import portable_settings, split\n"
+        "from monitor.targets import plan_run\n"
+        f"ctx = Context({db!r}, None, False)\n"
+        "settings = ctx.settings(('FRESHNESS_PROCESSES=2',))\n"
+        "plan = plan_run(settings)\n"
+        "shards = split(plan.organisations, 2)\n"
+        "start_run(ctx.store(), plan.now)\n"
+        "portable_settings(settings)\n"
+        "loaded = [m for m in ('scrapy', 'twisted', 'lxml', 'monitor.judge') if m in sys.modules]\n"
+        "print(json.dumps({'shards': shards, 'loaded': loaded}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", coordinator], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    planned = json.loads(out.stdout)
+    assert planned["loaded"] == []
+    shard = planned["shards"][0]
+    assert shard
+    crawler = (
+        "import sys, datetime as dt\n"
+        "from monitor.crawl import build_settings\n"
+        "from monitor.targets import shard_targets\n"
+        f"settings = build_settings({{'FRESHNESS_DB': {db!r}}})\n"
+        f"targets = shard_targets(settings, {shard!r}, discover=set(), selectors={{}},"
+        " now=dt.datetime.now(dt.UTC))\n"
+        "print(len({t['org_id'] for t in targets}), 'alembic' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", crawler], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(len(shard)), "False"]
