@@ -70,6 +70,14 @@ COOKIES_ENABLED = False  # we are not a browser session; cookies only make runs 
 # A callback yields one to a few items. Scrapy's 100 starts 100 asyncio tasks per response to
 # handle them in parallel: about 15% of a run's CPU (docs/benchmarks.md), for nothing.
 CONCURRENT_ITEMS = 4
+# A host's few pages are fetched seconds apart. Twisted keeps an idle connection (and one the
+# server already closed) 240 s: thousands of dead connections per crawler by the end of a
+# large run (spiders/handlers.py). 15 s still reuses one connection for a host's pages.
+FRESHNESS_IDLE_CONNECTION_SECONDS = 15.0
+DOWNLOAD_HANDLERS = {
+    "http": "spiders.handlers.ShortIdleHTTP11DownloadHandler",
+    "https": "spiders.handlers.ShortIdleHTTP11DownloadHandler",
+}
 
 # -- Robustness --------------------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30  # Scrapy's 180 s lets one dead host hold a slot for three minutes

@@ -137,3 +137,55 @@ def test_start_requests_wait_while_the_scheduler_holds_a_full_backlog() -> None:
         return seen
 
     assert asyncio.run(crawl()) == [1, 2, 2]
+
+
+def test_the_spider_takes_its_targets_one_at_a_time_in_order() -> None:
+    """A target lives only as long as its requests: the list handed over is emptied as the
+    start requests go out, so a large shard's targets are not all held to the end."""
+    import asyncio
+
+    from scrapy.utils.test import get_crawler
+
+    targets = [
+        {"org_id": f"o{i}", "link_id": i, "role": "link", "url": f"http://o{i}.test/"}
+        for i in range(4)
+    ]
+    from types import SimpleNamespace
+
+    crawler = get_crawler(DirectorySpider)
+    spider = DirectorySpider.from_crawler(crawler, targets=targets)
+    crawler.engine = SimpleNamespace(scheduler=[])  # an empty scheduler: no waiting
+
+    async def take(n: int) -> list[str]:
+        starts = spider.start()
+        return [(await anext(starts)).url for _ in range(n)]
+
+    assert asyncio.run(take(4)) == [f"http://o{i}.test/" for i in range(4)]
+    assert targets == [] and spider.targets is None
+
+
+def test_idle_connections_are_dropped_after_the_configured_seconds() -> None:
+    """Twisted keeps an idle (or server-closed) connection 240 s; a crawl of thousands of
+    hosts then holds thousands of dead connections (spiders/handlers.py). In a subprocess:
+    building the handler installs a reactor."""
+    import subprocess
+    import sys
+
+    code = (
+        "from scrapy.utils.reactor import install_reactor\n"
+        "install_reactor('twisted.internet.asyncioreactor.AsyncioSelectorReactor')\n"
+        "from scrapy.utils.misc import build_from_crawler, load_object\n"
+        "from scrapy.utils.test import get_crawler\n"
+        "from monitor.crawl import build_settings\n"
+        "from spiders.directory import DirectorySpider\n"
+        "for cmdline in ({}, {'FRESHNESS_IDLE_CONNECTION_SECONDS': '0.5'}):\n"
+        "    settings = build_settings({}, cmdline)\n"
+        "    crawler = get_crawler(DirectorySpider, settings.copy_to_dict())\n"
+        "    for scheme in ('http', 'https'):\n"
+        "        handler_class = load_object(settings.getdict('DOWNLOAD_HANDLERS')[scheme])\n"
+        "        handler = build_from_crawler(handler_class, crawler)\n"
+        "        print(scheme, handler._pool.cachedConnectionTimeout)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["http", "15.0", "https", "15.0", "http", "0.5", "https", "0.5"]
