@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -310,3 +311,51 @@ def test_peer_support_evidence_names_every_phrase_found():
 )
 def test_not_a_peer_network(types, reason):
     assert not_a_peer_network(types) == reason
+
+
+def _hosts_for_every_rule() -> list[str]:
+    """Hosts that walk every rule of the public list: under it, at it, and around its
+    wildcards and exceptions, in Unicode and in punycode."""
+    import pkgutil
+
+    import idna
+    from tldextract.suffix_list import extract_tlds_from_suffix_list
+
+    text = pkgutil.get_data("tldextract", ".tld_set_snapshot").decode("utf-8")
+    public, private = extract_tlds_from_suffix_list(text)
+    hosts = []
+    for rule in public + private[:500]:
+        plain = rule.lstrip("!").replace("*", "wild")
+        hosts += [plain, f"site.{plain}", f"www.site.{plain}", f"a.b.c.{plain}"]
+        with contextlib.suppress(idna.IDNAError):
+            hosts.append("site." + idna.encode(plain, uts46=True).decode())
+    return hosts + ["xn--bcher-kva.example", "xn--zz-invalid.com", "a..b.com", "com", "co.uk"]
+
+
+def test_registered_domain_agrees_with_tldextract_on_every_rule() -> None:
+    """monitor.domains walks the suffix list as tldextract's extractor does, without it."""
+    import tldextract
+
+    from monitor.domains import _host_domain
+
+    extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+    def expected(host: str) -> str:
+        return extractor(host).top_domain_under_public_suffix or ".".join(host.split(".")[-2:])
+
+    hosts = _hosts_for_every_rule()
+    assert len(hosts) > 30_000
+    differing = [(h, _host_domain(h), expected(h)) for h in hosts if _host_domain(h) != expected(h)]
+    assert differing == []
+
+
+def test_planning_a_run_imports_no_tldextract() -> None:
+    code = (
+        "import sys\n"
+        "from monitor.domains import registered_domain\n"
+        "assert registered_domain('https://a.b.example.co.uk/') == 'example.co.uk'\n"
+        "print('tldextract' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
