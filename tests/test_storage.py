@@ -35,6 +35,36 @@ def test_upgrade_is_idempotent(store_factory) -> None:
     assert store.current_revision() == store.head_revision()
 
 
+def test_a_store_at_head_opens_without_alembic_and_one_behind_is_migrated(tmp_path) -> None:
+    """Every command opens the store; only one that has migrations to apply loads Alembic."""
+    import subprocess
+    import sys
+
+    from storage.db import HEAD_REVISION, Store
+
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    store = Store(url)
+    assert store.head_revision() == HEAD_REVISION  # the newest file name is Alembic's head
+    code = (
+        "import sys\n"
+        "from storage.db import Store\n"
+        f"store = Store({url!r})\n"
+        "print('alembic' in sys.modules, store.current_revision())\n"
+    )
+    opened = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert opened.returncode == 0, opened.stderr
+    assert opened.stdout.split() == ["False", HEAD_REVISION]
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    command.downgrade(alembic_config(store.engine), "-1")
+    assert store.current_revision() != HEAD_REVISION
+    behind = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert behind.returncode == 0, behind.stderr
+    assert behind.stdout.split() == ["True", HEAD_REVISION]
+
+
 def test_an_entry_stored_before_dead_links_reads_back_without_any(db_url: str) -> None:
     from alembic import command
     from sqlalchemy import text
