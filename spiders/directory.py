@@ -13,6 +13,7 @@ neither is given (``scrapy crawl directory``), from the loader named by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import secrets
 from collections import OrderedDict
@@ -99,6 +100,7 @@ class DirectorySpider(Spider):
         # Bytes received so far by each request being downloaded. Weak keys: an entry goes
         # with its request, whatever callback or errback ends it, and a new request can never
         # inherit a finished one's count (as it could by a reused id()).
+        self._room = asyncio.Event()  # set when the scheduler hands a request on
         self._received: WeakKeyDictionary[Request, int] = WeakKeyDictionary()
         self._candidates_requested: set[str] = set()
         # "org domain" -> the pages of that organisation that link to it, and the item yielded
@@ -139,6 +141,9 @@ class DirectorySpider(Spider):
         )
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
         crawler.signals.connect(spider.on_bytes, signal=signals.bytes_received)
+        crawler.signals.connect(
+            spider.on_request_scheduled_out, signal=signals.request_reached_downloader
+        )
         return spider
 
     # -- body size cap and binary detection ----------------------------------------------------
@@ -191,7 +196,14 @@ class DirectorySpider(Spider):
         if scheduler is None or not hasattr(scheduler, "__len__"):
             return
         while len(scheduler) >= self.start_backlog:
-            await asyncio.sleep(0.05)
+            # Woken as soon as a request leaves the scheduler for the downloader; the timeout
+            # only guards against a scheduler that drains without that signal.
+            self._room.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._room.wait(), 0.05)
+
+    def on_request_scheduled_out(self, request: Request, spider: Spider | None = None) -> None:
+        self._room.set()
 
     def _request(
         self, url: str, target: dict[str, Any], *, chain: list[dict[str, Any]], conditional: bool
