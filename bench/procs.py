@@ -1,7 +1,10 @@
 """Run a command and measure it: wall time, CPU time, and peak RSS summed over its process tree.
 
 RSS is read from ``/proc`` every ``interval`` seconds for the child and all its descendants,
-and the largest sum seen is the peak. CPU time comes from ``wait4`` (the child and the
+and the largest sum seen is the peak. A sum of RSS counts every shared page (libpython, lxml,
+OpenSSL) once per process; PSS (``/proc/PID/smaps_rollup``) divides each shared page among
+the processes that map it, so its sum is what the tree really holds. PSS is costlier to read,
+so it is sampled every ``PSS_EVERY``-th time. CPU time comes from ``wait4`` (the child and the
 descendants it waited for). Linux only, no third-party dependency.
 """
 
@@ -55,6 +58,20 @@ def machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+PSS_EVERY = 5
+
+
+def pss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
 def rss_bytes(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm", "rb") as fh:
@@ -71,11 +88,16 @@ class _Sampler(threading.Thread):
         self.peak_sum = 0
         self.peak_single = 0
         self.peak_processes = 0
+        self.peak_pss = 0
         self.stop = threading.Event()
 
     def run(self) -> None:
+        samples = 0
         while not self.stop.is_set():
             pids = tree(self.pid)
+            if samples % PSS_EVERY == 0:
+                self.peak_pss = max(self.peak_pss, sum(pss_bytes(p) for p in pids))
+            samples += 1
             sizes = [rss_bytes(p) for p in pids]
             total = sum(sizes)
             if total > self.peak_sum:
@@ -138,6 +160,7 @@ def measure(
         "machine_cpu_s": round(busy, 2),
         "peak_rss_mb": round(sampler.peak_sum / 2**20, 1),
         "peak_rss_largest_process_mb": round(sampler.peak_single / 2**20, 1),
+        "peak_pss_mb": round(sampler.peak_pss / 2**20, 1),
         "processes_at_peak": sampler.peak_processes,
         "exit_code": process.returncode,
         "timed_out": time.monotonic() > deadline,

@@ -37,6 +37,7 @@ MEASURE_KEYS = {
     "cpu_sys_s": float,
     "cpu_share": float,
     "peak_rss_mb": float,
+    "peak_pss_mb": float,
     "processes_at_peak": int,
     "exit_code": int,
     "server": dict,
@@ -54,6 +55,8 @@ def _check_measure(figures: dict, name: str) -> None:
         )
     assert figures["exit_code"] == 0, f"{name} failed: {figures.get('error')}"
     assert figures["wall_s"] > 0 and figures["peak_rss_mb"] > 0
+    # Shared pages count once in PSS and once per process in RSS.
+    assert 0 < figures["peak_pss_mb"] <= figures["peak_rss_mb"] * 1.05
     server = figures["server"]
     assert isinstance(server["requests"], int) and server["requests"] > 0
     assert isinstance(server["bytes_sent"], int) and server["bytes_sent"] > 0
