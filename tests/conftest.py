@@ -115,6 +115,16 @@ def freshness_executable() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "monitor.cli"]
 
 
+def python_output(code: str, *, cwd: Path | None = None) -> str:
+    """Run ``code`` in a fresh interpreter (what a new process imports and keeps), and
+    return what it printed; a failure fails the test with its stderr."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def run_freshness(
     cwd: Path,
     *args: str,

@@ -19,6 +19,7 @@ from monitor.outbound import (
     outbound_links,
     registered_domain,
 )
+from tests.conftest import python_output
 
 SITES = Path(__file__).parent / "fixtures" / "sites"
 RESOURCES = "https://nursegroups.test/resources/"
@@ -356,6 +357,4 @@ def test_planning_a_run_imports_no_tldextract() -> None:
         "assert registered_domain('https://a.b.example.co.uk/') == 'example.co.uk'\n"
         "print('tldextract' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "False"
+    assert python_output(code).strip() == "False"

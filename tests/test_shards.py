@@ -10,7 +10,7 @@ import pytest
 
 from monitor.shards import process_count, split
 from monitor.simweb import SimWeb, load_catalogue
-from tests.conftest import run_freshness
+from tests.conftest import python_output, run_freshness
 from tests.crawling import T0, Monitor
 
 ORGS = [
@@ -152,8 +152,6 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_alembic(tmp_path: Path) -> No
     processes: Scrapy (and the judge, with lxml) load only where they work, and a crawler
     opens the store its coordinator migrated without loading Alembic."""
     import json
-    import subprocess
-    import sys
 
     db = f"sqlite:///{tmp_path / 'f.db'}"
     directory = Path(__file__).resolve().parents[1] / "directory.yaml"
@@ -173,11 +171,7 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_alembic(tmp_path: Path) -> No
         "loaded = [m for m in ('scrapy', 'twisted', 'lxml', 'monitor.judge') if m in sys.modules]\n"
         "print(json.dumps({'shards': shards, 'loaded': loaded}))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", coordinator], capture_output=True, text=True, cwd=tmp_path
-    )
-    assert out.returncode == 0, out.stderr
-    planned = json.loads(out.stdout)
+    planned = json.loads(python_output(coordinator, cwd=tmp_path))
     assert planned["loaded"] == []
     shard = planned["shards"][0]
     assert shard
@@ -190,6 +184,4 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_alembic(tmp_path: Path) -> No
         " now=dt.datetime.now(dt.UTC))\n"
         "print(len({t['org_id'] for t in targets}), 'alembic' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", crawler], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == [str(len(shard)), "False"]
+    assert python_output(crawler).split() == [str(len(shard)), "False"]

@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from storage.db import Store, normalise_url
 from storage.models import Base
 from storage.records import DirectoryEntry, Finding, Observation
+from tests.conftest import python_output
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 
@@ -37,8 +38,6 @@ def test_upgrade_is_idempotent(store_factory) -> None:
 
 def test_a_store_at_head_opens_without_alembic_and_one_behind_is_migrated(tmp_path) -> None:
     """Every command opens the store; only one that has migrations to apply loads Alembic."""
-    import subprocess
-    import sys
 
     from storage.db import HEAD_REVISION, Store
 
@@ -51,18 +50,14 @@ def test_a_store_at_head_opens_without_alembic_and_one_behind_is_migrated(tmp_pa
         f"store = Store({url!r})\n"
         "print('alembic' in sys.modules, store.current_revision())\n"
     )
-    opened = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert opened.returncode == 0, opened.stderr
-    assert opened.stdout.split() == ["False", HEAD_REVISION]
+    assert python_output(code).split() == ["False", HEAD_REVISION]
     from alembic import command
 
     from storage.db import alembic_config
 
     command.downgrade(alembic_config(store.engine), "-1")
     assert store.current_revision() != HEAD_REVISION
-    behind = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert behind.returncode == 0, behind.stderr
-    assert behind.stdout.split() == ["True", HEAD_REVISION]
+    assert python_output(code).split() == ["True", HEAD_REVISION]
 
 
 def test_an_entry_stored_before_dead_links_reads_back_without_any(db_url: str) -> None:
