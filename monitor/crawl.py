@@ -172,6 +172,8 @@ class ShardPipeline:
     Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_STORED_TEXT``.
     """
 
+    migrates = False  # whether this pipeline opens a store nobody has migrated yet
+
     def __init__(self, crawler: Any) -> None:
         self.settings = crawler.settings
         self.run_id: int | None = self.settings.getint("FRESHNESS_RUN_ID") or None
@@ -179,8 +181,6 @@ class ShardPipeline:
         self.stored_text = self.settings.getint("FRESHNESS_STORED_TEXT")
         self.buffer: list[Observation] = []
         self.store: Store | None = None
-
-    migrates = False  # whether this pipeline opens a store nobody has migrated yet
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ShardPipeline:

@@ -46,6 +46,7 @@ from spiders.resolver import lookup_failure
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 PROBE_CACHE_SIZE = 2048
+_PROBE_META = ("item", "cache_key", "dont_redirect", "handle_httpstatus_all")
 TEXT_TYPES = (
     "text/",
     "application/xhtml",
@@ -97,10 +98,10 @@ class DirectorySpider(Spider):
         # fetched close together, so a bounded cache keeps nearly every reuse without holding
         # every probe's text for the whole run (tens of MB at 10,000 organisations).
         self._probe_cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._room = asyncio.Event()  # set when the scheduler hands a request on
         # Bytes received so far by each request being downloaded. Weak keys: an entry goes
         # with its request, whatever callback or errback ends it, and a new request can never
         # inherit a finished one's count (as it could by a reused id()).
-        self._room = asyncio.Event()  # set when the scheduler hands a request on
         self._received: WeakKeyDictionary[Request, int] = WeakKeyDictionary()
         self._candidates_requested: set[str] = set()
         # "org domain" -> the pages of that organisation that link to it, and the item yielded
@@ -416,7 +417,9 @@ class DirectorySpider(Spider):
             next_url = urljoin(response.url, location.decode("latin-1").strip())
             if next_url not in {h["url"] for h in chain} and next_url.startswith("http"):
                 hop = {"url": response.url, "status": response.status, "location": next_url}
-                meta = dict(response.meta)
+                # Only the probe's own keys: Scrapy's (download_latency, retry_times...) belong
+                # to the hop just made, and copying them draws a MetaCopyDetection warning.
+                meta = {k: response.meta[k] for k in _PROBE_META if k in response.meta}
                 meta["chain"] = [*chain, hop]
                 yield Request(
                     next_url,
