@@ -172,8 +172,6 @@ class ShardPipeline:
     Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_STORED_TEXT``.
     """
 
-    migrates = False  # whether this pipeline opens a store nobody has migrated yet
-
     def __init__(self, crawler: Any) -> None:
         self.settings = crawler.settings
         self.run_id: int | None = self.settings.getint("FRESHNESS_RUN_ID") or None
@@ -187,8 +185,7 @@ class ShardPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        # A shard's or a worker's coordinator migrated the store before it started the run.
-        self.store = open_store(self.settings, upgrade=self.migrates)
+        self.store = open_store(self.settings)
 
     def process_item(self, item: Any) -> Any:
         observation = item_to_observation(item)
@@ -226,8 +223,6 @@ class RecordObservationsPipeline(ShardPipeline):
 
     Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_NOW`` and the detection policy.
     """
-
-    migrates = True  # `scrapy crawl directory` may be the first thing to open the store
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)

@@ -14,10 +14,10 @@ from monitor.policy import Policy, clock_from_settings, parse_timestamp
 from storage.db import Store
 
 
-def open_store(settings: Any, *, upgrade: bool = True) -> Store:
-    """The store named by ``FRESHNESS_DB``. A crawler whose coordinator has already migrated
-    it passes ``upgrade=False`` and so never imports Alembic."""
-    return Store(settings.get("FRESHNESS_DB") or "sqlite:///freshness.db", upgrade=upgrade)
+def open_store(settings: Any) -> Store:
+    """The store named by ``FRESHNESS_DB``, migrated if it is behind (a store at head opens
+    without loading Alembic, so crawlers of an already migrated store never do)."""
+    return Store(settings.get("FRESHNESS_DB") or "sqlite:///freshness.db")
 
 
 def load_due_targets(settings: Any) -> list[dict[str, Any]]:
@@ -94,7 +94,7 @@ def shard_targets(
 ) -> list[dict[str, Any]]:
     """The listed URLs of these organisations, as the spider's targets, in link order."""
     policy = Policy.from_settings(settings)
-    store = open_store(settings, upgrade=False)  # planned by a process that migrated it
+    store = open_store(settings)
     try:
         with store.transaction() as repo:
             links = repo.links_to_crawl(list(org_ids))

@@ -16,8 +16,8 @@ from storage.repository import Repository
 if TYPE_CHECKING:
     from alembic.config import Config
 
-# Alembic (and Mako under it) is imported only to migrate: about 10 MB that a crawler process,
-# which opens a store its coordinator has already migrated, does not need.
+# Alembic (and Mako under it) is imported only to migrate: about 10 MB that a process opening
+# a store already at head (every crawler, nearly every command) does not need.
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Migrations are a single line, each file named after its revision ("0005_dead_links.py"):
