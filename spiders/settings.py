@@ -95,6 +95,9 @@ DOWNLOAD_WARNSIZE = 0
 REACTOR_THREADPOOL_MAXSIZE = 20
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19's remote control is an HTTP server in every crawl that runs code it is sent (for
+# Scrapy's MCP server). A monitor has no use for it, and it should not be listening.
+REMOTE_CONTROL_ENABLED = False
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
     "Accept-Language": "en",

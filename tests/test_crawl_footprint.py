@@ -1,0 +1,51 @@
+"""What a crawl in this process loads: nothing that its settings switch off."""
+
+from __future__ import annotations
+
+from monitor.crawl import build_settings, for_given_spider
+from tests.conftest import python_output
+
+COOKIES = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
+REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"
+TELNET = "scrapy.extensions.telnet.TelnetConsole"
+
+
+def test_components_switched_off_are_left_out_of_their_base() -> None:
+    settings = for_given_spider(build_settings())
+    assert COOKIES not in settings.getdict("DOWNLOADER_MIDDLEWARES_BASE")
+    assert REMOTE_CONTROL not in settings.getdict("EXTENSIONS_BASE")
+    assert TELNET not in settings.getdict("EXTENSIONS_BASE")
+    # the rest of the base is Scrapy's own
+    assert "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware" in settings.getdict(
+        "DOWNLOADER_MIDDLEWARES_BASE"
+    )
+    assert settings.getlist("SPIDER_MODULES") == []
+
+
+def test_a_component_switched_on_again_is_kept() -> None:
+    settings = for_given_spider(build_settings({}, {"COOKIES_ENABLED": "true"}))
+    assert COOKIES in settings.getdict("DOWNLOADER_MIDDLEWARES_BASE")
+    assert REMOTE_CONTROL not in settings.getdict("EXTENSIONS_BASE")
+
+
+def test_the_callers_settings_are_not_changed() -> None:
+    settings = build_settings()
+    for_given_spider(settings)
+    assert COOKIES in settings.getdict("DOWNLOADER_MIDDLEWARES_BASE")
+
+
+def test_a_crawl_never_imports_what_it_switched_off(tmp_path) -> None:
+    # aiohttp is the remote control's; tldextract, requests and urllib3 the cookie
+    # middleware's; scrapy_redis and redis come with the worker spider, which Scrapy's spider
+    # loader would import to look for spiders.
+    printed = python_output(
+        "import sys\n"
+        "from monitor.crawl import build_settings, run_crawl\n"
+        f"settings = build_settings({{'FRESHNESS_DB': 'sqlite:///{tmp_path}/f.db'}})\n"
+        "_, stats = run_crawl(settings, targets=[], record=False)\n"
+        "print(stats.get('finish_reason'))\n"
+        "heavy = ('aiohttp', 'tldextract', 'requests', 'urllib3', 'redis', 'scrapy_redis')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n",
+        cwd=tmp_path,
+    )
+    assert printed.split("\n")[:2] == ["finished", "[]"]
