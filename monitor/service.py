@@ -316,6 +316,7 @@ def _run_in_processes(
     try:
         finished = crawl_in_processes(
             settings,
+            store,
             run_id,
             plan,
             split(plan.organisations, processes),

@@ -8,13 +8,18 @@ URLs, and every organisation on the same registered domain, stay in one shard, s
 politeness holds. Children classify and record observations under the parent's run; the
 parent then judges the whole run from the store, exactly as a distributed run is judged.
 
-This module imports no Scrapy: the parent stays small, and only the children crawl.
+The parent writes each child's targets to a file, and records what the children observe:
+each child classifies its observations and hands them over on stdout. So only the parent
+opens the store, the children never load SQLAlchemy, and the parent never loads Scrapy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -24,11 +29,16 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.domains import registered_domain
-from monitor.targets import RunPlan
+from storage.records import Observation
 
+if TYPE_CHECKING:
+    from monitor.targets import RunPlan
+    from storage.db import Store
+
+logger = logging.getLogger("freshness.shards")
 ProgressCallback = Callable[[int, int, str], None]
 PROGRESS_EVERY_S = 0.25  # how often a crawler process reports its progress, at most
 
@@ -67,6 +77,7 @@ def portable_settings(settings: Any) -> dict[str, Any]:
 
 def crawl_in_processes(
     settings: Any,
+    store: Store,
     run_id: int,
     plan: RunPlan,
     shards: list[list[str]],
@@ -74,29 +85,43 @@ def crawl_in_processes(
     progress: ProgressCallback | None = None,
     canaries: list[str] | None = None,
 ) -> bool:
-    """Run one child crawler per shard of organisation ids and wait for all. False if
-    interrupted (SIGTERM). Each child loads its own shard's links from the store, so this
-    process never holds the run's targets.
+    """Run one child crawler per shard of organisation ids, record what they observe under
+    ``run_id`` as they go, and wait for all. False if interrupted (SIGTERM): the children
+    stop, and everything they observed until then is recorded.
 
     The canary URLs' categories, reported by the children, are added to ``canaries``.
     """
+    from monitor.targets import write_shard_targets
+
     portable = portable_settings(settings)
     total = sum(len(shard) for shard in shards)
     done = [0] * len(shards)
     interrupted = threading.Event()
+    batch_size = max(1, int(settings.get("FRESHNESS_BATCH_SIZE") or 100))
+    # Bounded, so children wait (their stdout fills) rather than this process holding a
+    # backlog of observations when the store is slower than the crawl.
+    observed: queue.Queue[Observation | None] = queue.Queue(maxsize=4 * batch_size)
     with tempfile.TemporaryDirectory(prefix="freshness-shards-") as tmp:
         children = []
         for index, shard in enumerate(shards):
+            targets = Path(tmp) / f"shard-{index}.targets"
+            write_shard_targets(
+                store,
+                settings,
+                shard,
+                targets,
+                discover=plan.discover,
+                selectors=plan.selectors,
+                now=plan.now,
+            )
             job = Path(tmp) / f"shard-{index}.json"
             job.write_text(
                 json.dumps(
                     {
                         "run_id": run_id,
+                        "parent": os.getpid(),
                         "settings": portable,
-                        "now": plan.now.isoformat(),
-                        "organisations": shard,
-                        "discover": [o for o in shard if o in plan.discover],
-                        "selectors": {o: plan.selectors.get(o) for o in shard},
+                        "targets": str(targets),
                         "canaries": plan.canaries if index == 0 else [],
                         "listed_domains": plan.listed_domains,
                     }
@@ -110,22 +135,31 @@ def crawl_in_processes(
                 )
             )
 
-        def forward(signum: int, _frame: Any) -> None:
-            interrupted.set()
+        def stop_children() -> None:
             for child in children:
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
 
+        def forward(signum: int, _frame: Any) -> None:
+            interrupted.set()
+            stop_children()
+
         previous = signal.signal(signal.SIGTERM, forward)
+        readers = [
+            threading.Thread(
+                target=_read_child, args=(c, i, done, total, progress, canaries, observed)
+            )
+            for i, c in enumerate(children)
+        ]
         try:
-            readers = [
-                threading.Thread(
-                    target=_read_progress, args=(c, i, done, total, progress, canaries)
-                )
-                for i, c in enumerate(children)
-            ]
             for reader in readers:
                 reader.start()
+            try:
+                _record_observed(store, observed, len(readers), batch_size)
+            except BaseException:
+                stop_children()
+                _drain(observed, readers)
+                raise
             for reader in readers:
                 reader.join()
             codes = [child.wait() for child in children]
@@ -138,47 +172,100 @@ def crawl_in_processes(
     return True
 
 
+def _record_observed(
+    store: Store, observed: queue.Queue[Observation | None], readers: int, batch_size: int
+) -> None:
+    """Record observations as they arrive, ``batch_size`` to a transaction (fewer after a
+    quiet second or a child's end), until every reader has reported its child's end (None)."""
+    batch: list[Observation] = []
+    ended = 0
+    while ended < readers:
+        try:
+            observation = observed.get(timeout=1.0)
+        except queue.Empty:
+            observation = _QUIET
+        if observation is None:
+            ended += 1
+        elif observation is not _QUIET:
+            batch.append(observation)
+        if batch and (len(batch) >= batch_size or observation is None or observation is _QUIET):
+            with store.transaction() as repo:
+                repo.record_observations(batch)
+            batch = []
+
+
+def _drain(observed: queue.Queue[Observation | None], readers: list[threading.Thread]) -> None:
+    """After a failure to record: let the readers finish (their children are stopping)."""
+    while any(reader.is_alive() for reader in readers):
+        with contextlib.suppress(queue.Empty):
+            observed.get(timeout=0.1)
+
+
 _progress_lock = threading.Lock()
+_QUIET: Any = object()  # no observation for a second
 
 
-def _read_progress(
+def _read_child(
     child: subprocess.Popen[str],
     index: int,
     done: list[int],
     total: int,
     progress: ProgressCallback | None,
     canaries: list[str] | None,
+    observed: queue.Queue[Observation | None],
 ) -> None:
+    """One child's stdout: its observations, its progress and its canaries; then None."""
     assert child.stdout is not None
-    for line in child.stdout:
-        parts = line.split()
-        if len(parts) == 2 and parts[0] == "canary" and canaries is not None:
-            with _progress_lock:
-                canaries.append(parts[1])
-        if len(parts) >= 2 and parts[0] == "progress":
-            with _progress_lock:
-                done[index] = int(parts[1])
-                if progress is not None:
-                    progress(sum(done), total, parts[2] if len(parts) > 2 else "")
-    child.stdout.close()
+    try:
+        for line in child.stdout:
+            kind, _, rest = line.partition(" ")
+            if kind == "observation":
+                try:
+                    observation = Observation.from_plain(json.loads(rest))
+                except (ValueError, TypeError, KeyError) as exc:  # a bug, not the web's doing
+                    logger.error("crawler process %d: unreadable observation: %s", index, exc)
+                    continue
+                observed.put(observation)
+            elif kind == "progress":
+                parts = rest.split()
+                with _progress_lock:
+                    done[index] = int(parts[0])
+                    if progress is not None:
+                        progress(sum(done), total, parts[2] if len(parts) > 2 else "")
+            elif kind == "canary" and canaries is not None:
+                with _progress_lock:
+                    canaries.append(rest.strip())
+    finally:
+        child.stdout.close()
+        observed.put(None)
+
+
+def _stop_with_parent(parent: int) -> None:
+    """Ask Linux for a SIGTERM when the parent dies (a SIGKILLed ``freshness run``): its
+    crawlers stop gracefully instead of crawling on with nobody to record for. Elsewhere, a
+    crawler stops when its next observation finds the pipe to the parent broken."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _child(job_path: str) -> int:
-    """A child crawler: crawl one shard, record under the parent's run, report progress."""
+    """A child crawler: crawl one shard under the parent's run, hand the parent each
+    observation, report progress. It opens no store."""
     from monitor.crawl import build_settings, run_crawl
-    from monitor.policy import parse_timestamp
-    from monitor.targets import shard_targets
+    from monitor.targets import read_targets
 
     job = json.loads(Path(job_path).read_text())
+    _stop_with_parent(job["parent"])
     settings = build_settings(job["settings"])
-    targets = job.pop("canaries") + shard_targets(
-        settings,
-        job.pop("organisations"),
-        discover=set(job.pop("discover")),
-        selectors=job.pop("selectors"),
-        now=parse_timestamp(job["now"]),
-    )
-    settings.set("ITEM_PIPELINES", {"monitor.crawl.ShardPipeline": 300}, priority="cmdline")
+    targets = job.pop("canaries") + read_targets(Path(job.pop("targets")))
+    settings.set("ITEM_PIPELINES", {"monitor.crawl.ToParentPipeline": 300}, priority="cmdline")
     settings.set("FRESHNESS_RUN_ID", job["run_id"], priority="cmdline")
 
     last_report = 0.0

@@ -6,17 +6,23 @@ Kept free of Scrapy so a coordinating process (multi-process or distributed) sta
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Container, Iterable, Mapping
+import json
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from monitor.policy import Policy, clock_from_settings, parse_timestamp
-from storage.db import Store
+
+if TYPE_CHECKING:
+    from storage.db import Store
 
 
 def open_store(settings: Any) -> Store:
     """The store named by ``FRESHNESS_DB``, migrated if it is behind (a store at head opens
     without loading Alembic, so crawlers of an already migrated store never do)."""
+    from storage.db import Store  # not at import: crawler processes read targets, not stores
+
     return Store(settings.get("FRESHNESS_DB") or "sqlite:///freshness.db")
 
 
@@ -97,9 +103,46 @@ def shard_targets(
     store = open_store(settings)
     try:
         with store.transaction() as repo:
-            links = repo.links_to_crawl(list(org_ids))
+            return _targets(repo, list(org_ids), discover, selectors, now, policy)
     finally:
         store.close()
+
+
+def write_shard_targets(
+    store: Store,
+    settings: Any,
+    org_ids: Sequence[str],
+    path: Path,
+    *,
+    discover: Container[str],
+    selectors: Mapping[str, str | None],
+    now: dt.datetime,
+    chunk: int = 1000,
+) -> None:
+    """``shard_targets``, one JSON line each, read ``chunk`` organisations at a time: this
+    process hands a crawler process its targets without holding them all."""
+    policy = Policy.from_settings(settings)
+    with path.open("w", encoding="utf-8") as out, store.transaction() as repo:
+        for start in range(0, len(org_ids), chunk):
+            ids = list(org_ids[start : start + chunk])
+            for target in _targets(repo, ids, discover, selectors, now, policy):
+                out.write(json.dumps(target) + "\n")
+
+
+def read_targets(path: Path) -> list[dict[str, Any]]:
+    """The targets ``write_shard_targets`` wrote."""
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines]
+
+
+def _targets(
+    repo: Any,
+    org_ids: list[str],
+    discover: Container[str],
+    selectors: Mapping[str, str | None],
+    now: dt.datetime,
+    policy: Policy,
+) -> list[dict[str, Any]]:
     return [
         {
             "org_id": link.org_id,
@@ -112,7 +155,7 @@ def shard_targets(
             "probe_cache": _fresh_probe(link.probe, now, policy),
             "discover": link.role == "homepage" and link.org_id in discover,
         }
-        for link in links
+        for link in repo.links_to_crawl(org_ids)
     ]
 
 

@@ -162,6 +162,16 @@ class Observation:
     # Facts that only the crawl and the classifier need; verdicts are decided without them.
     BULKY_FACTS = ("text", "outbound")
 
+    def to_plain(self) -> dict[str, Any]:
+        """JSON-ready values, to hand an observation to another process (``from_plain``)."""
+        plain = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        plain["fetched_at"] = self.fetched_at.isoformat()
+        return plain
+
+    @classmethod
+    def from_plain(cls, plain: dict[str, Any]) -> Observation:
+        return cls(**{**plain, "fetched_at": dt.datetime.fromisoformat(plain["fetched_at"])})
+
     def slim(self) -> Observation:
         """A copy without the page text and outbound links, to hold thousands until judged."""
         facts = {k: v for k, v in self.facts.items() if k not in self.BULKY_FACTS}

@@ -158,13 +158,22 @@ def test_sigkill_mid_run_loses_nothing_and_the_next_run_is_clean(
     assert sorted(second) == sorted({world.url(f"slow{i}.test", "/") for i in range(12)})
 
 
+@pytest.mark.parametrize("processes", ["1", "2"])
 def test_sigterm_stops_gracefully_and_records_what_was_done(
-    world: SimWeb, monitor: Monitor
+    world: SimWeb, monitor: Monitor, processes: str
 ) -> None:
+    # With 2, the crawler processes stop and the coordinator records what they handed over.
     slow_directory(monitor)
     world.clear_requests()
     proc = start_run(
-        monitor, T0, "-s", "FRESHNESS_BATCH_SIZE=1", stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        monitor,
+        T0,
+        "-s",
+        "FRESHNESS_BATCH_SIZE=1",
+        "-s",
+        f"FRESHNESS_PROCESSES={processes}",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         assert wait_until(lambda: observations(monitor), timeout=30)
@@ -184,6 +193,49 @@ def test_sigterm_stops_gracefully_and_records_what_was_done(
     monitor.run(T0 + dt.timedelta(minutes=1))
     latest = monitor.runs()[0]
     assert latest["status"] == "completed" and latest["organisations"] == 12
+
+
+def _children_of(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_crawler_processes_stop_when_their_coordinator_is_killed(
+    world: SimWeb, monitor: Monitor
+) -> None:
+    slow_directory(monitor)
+    proc = start_run(
+        monitor,
+        T0,
+        "-s",
+        "FRESHNESS_PROCESSES=2",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_until(lambda: len(_children_of(proc.pid)) == 2, timeout=30)
+        crawlers = _children_of(proc.pid)
+        assert world.wait_for(2, path="/", method="GET", timeout=60)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        # nobody is left to record what they see: they stop rather than crawl on
+        assert wait_until(lambda: not any(_alive(pid) for pid in crawlers), timeout=30)
+    finally:
+        proc.kill()
 
 
 def test_exit_codes(monitor: Monitor) -> None:

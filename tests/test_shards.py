@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -147,41 +148,117 @@ def test_the_coordinating_process_does_not_load_scrapy() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_planning_loads_no_scrapy_and_a_crawler_no_alembic(tmp_path: Path) -> None:
+def test_planning_loads_no_scrapy_and_a_crawler_no_sqlalchemy(tmp_path: Path) -> None:
     """The coordinator holds its memory through the whole crawl, and memory is summed over
     processes: Scrapy (and the judge, with lxml) load only where they work, and a crawler
-    opens the store its coordinator migrated without loading Alembic."""
+    reads the targets its coordinator wrote without loading SQLAlchemy or Alembic."""
     import json
 
     db = f"sqlite:///{tmp_path / 'f.db'}"
     directory = Path(__file__).resolve().parents[1] / "directory.yaml"
     run_freshness(tmp_path, "--db", db, "import", str(directory), check=True)
+    targets = tmp_path / "shard.targets"
     coordinator = (
         "import json, sys\n"
+        "from pathlib import Path\n"
         "from monitor.cli import Context\n"
         "from monitor.service import start_run\n"
         "from monitor.shards import portable_settings, split\n"
-        "from monitor.targets import plan_run\n"
+        "from monitor.targets import plan_run, write_shard_targets\n"
         f"ctx = Context({db!r}, None, False)\n"
         "settings = ctx.settings(('FRESHNESS_PROCESSES=2',))\n"
         "plan = plan_run(settings)\n"
         "shards = split(plan.organisations, 2)\n"
         "start_run(ctx.store(), plan.now)\n"
         "portable_settings(settings)\n"
+        "write_shard_targets(ctx.store(), settings, shards[0], "
+        f"Path({str(targets)!r}), discover=plan.discover, selectors=plan.selectors, "
+        "now=plan.now, chunk=2)\n"
         "loaded = [m for m in ('scrapy', 'twisted', 'lxml', 'monitor.judge') if m in sys.modules]\n"
         "print(json.dumps({'shards': shards, 'loaded': loaded}))\n"
     )
     planned = json.loads(python_output(coordinator, cwd=tmp_path))
     assert planned["loaded"] == []
     shard = planned["shards"][0]
-    assert shard
+    assert len(shard) > 2  # several chunks of two
     crawler = (
-        "import sys, datetime as dt\n"
-        "from monitor.crawl import build_settings\n"
-        "from monitor.targets import shard_targets\n"
-        f"settings = build_settings({{'FRESHNESS_DB': {db!r}}})\n"
-        f"targets = shard_targets(settings, {shard!r}, discover=set(), selectors={{}},"
-        " now=dt.datetime.now(dt.UTC))\n"
-        "print(len({t['org_id'] for t in targets}), 'alembic' in sys.modules)\n"
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import monitor.shards, monitor.crawl, spiders.directory\n"
+        "from monitor.targets import read_targets\n"
+        f"targets = read_targets(Path({str(targets)!r}))\n"
+        "print(len({t['org_id'] for t in targets}), len(targets),"
+        " sorted(m for m in ('sqlalchemy', 'alembic') if m in sys.modules))\n"
     )
-    assert python_output(crawler).split() == [str(len(shard)), "False"]
+    orgs, count, loaded = python_output(crawler).split(maxsplit=2)
+    assert (int(orgs), loaded.strip()) == (len(shard), "[]")
+    # the same targets, in the same order, as one read of the whole shard
+    from monitor.crawl import build_settings
+    from monitor.targets import read_targets, shard_targets
+
+    now = dt.datetime.now(dt.UTC)
+    written = read_targets(targets)
+    read_at_once = shard_targets(
+        build_settings({"FRESHNESS_DB": db}), shard, discover=set(), selectors={}, now=now
+    )
+    assert int(count) == len(read_at_once)
+    assert [(t["org_id"], t["url"]) for t in written] == [
+        (t["org_id"], t["url"]) for t in read_at_once
+    ]
+
+
+def test_an_observation_crosses_to_the_coordinator_whole() -> None:
+    from storage.records import Observation
+
+    observation = Observation(
+        org_id="nurses",
+        url="https://nurses.example/groups",
+        fetched_at=dt.datetime(2026, 11, 30, 3, 0, 5, 250, tzinfo=dt.UTC),
+        link_id=7,
+        status=200,
+        redirect_chain=[{"url": "http://nurses.example/groups", "status": 301}],
+        headers={"content-type": "text/html"},
+        facts={"title": 'Nurse <groups> \u2028 "quoted"\nline', "groups": ["A", "B"]},
+        category="ok",
+        evidence=["200 with content"],
+        confidence=0.9,
+        run_id=3,
+    )
+    line = json.dumps(observation.to_plain())
+    assert "\n" not in line  # one line on the pipe, whatever the page said
+    assert Observation.from_plain(json.loads(line)) == observation
+
+
+def test_the_coordinator_reads_observations_progress_and_canaries_and_skips_the_rest() -> None:
+    import queue
+    import subprocess
+    import sys
+
+    from monitor.shards import _read_child
+    from storage.records import Observation
+
+    plain = Observation(
+        org_id="o1", url="https://o1.example/", fetched_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    ).to_plain()
+    lines = [
+        "progress 0 2 ",
+        "observation " + json.dumps(plain),
+        "some library's stray output",
+        "observation {not json",
+        "canary ok",
+        "progress 2 2 o1.example",
+    ]
+    child = subprocess.Popen(
+        [sys.executable, "-c", f"print({chr(10).join(lines)!r})"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    done = [0]
+    seen: list[tuple[int, int, str]] = []
+    canaries: list[str] = []
+    observed: queue.Queue = queue.Queue()
+    _read_child(child, 0, done, 2, lambda *p: seen.append(p), canaries, observed)
+    assert child.wait() == 0
+    assert [observed.get_nowait(), observed.get_nowait()] == [Observation.from_plain(plain), None]
+    assert seen == [(0, 2, ""), (2, 2, "o1.example")]
+    assert canaries == ["ok"]
