@@ -73,7 +73,10 @@ CONCURRENT_ITEMS = 4
 # A host's few pages are fetched seconds apart. Twisted keeps an idle connection (and one the
 # server already closed) 240 s: thousands of dead connections per crawler by the end of a
 # large run (spiders/handlers.py). 15 s still reuses one connection for a host's pages.
+# Scrapy keeps a host's downloader slot 60 to 120 s after its last request: 15 s here too.
 FRESHNESS_IDLE_CONNECTION_SECONDS = 15.0
+FRESHNESS_IDLE_SLOT_SECONDS = 15.0
+DOWNLOADER = "spiders.handlers.ShortIdleSlotDownloader"
 DOWNLOAD_HANDLERS = {
     "http": "spiders.handlers.ShortIdleHTTP11DownloadHandler",
     "https": "spiders.handlers.ShortIdleHTTP11DownloadHandler",

@@ -1,0 +1,40 @@
+"""The downloader forgets an idle host's slot after FRESHNESS_IDLE_SLOT_SECONDS, never sooner."""
+
+from __future__ import annotations
+
+from time import monotonic
+
+from scrapy import Request
+from scrapy.utils.test import get_crawler
+
+from monitor.crawl import build_settings
+from spiders.handlers import ShortIdleSlotDownloader
+
+
+def test_idle_slots_are_dropped_after_their_delay_and_the_idle_seconds() -> None:
+    assert build_settings().get("DOWNLOADER") == "spiders.handlers.ShortIdleSlotDownloader"
+    # No reactor runs here: the slot collector's timer is never waited for.
+    crawler = get_crawler(
+        settings_dict={
+            "FRESHNESS_IDLE_SLOT_SECONDS": "12",
+            "DOWNLOAD_DELAY": 0.25,
+            "TWISTED_REACTOR": None,
+        }
+    )
+    downloader = ShortIdleSlotDownloader(crawler)
+    try:
+        assert downloader._SLOT_GC_INTERVAL == 4.0
+        now = monotonic()
+        slots = {}
+        for host in ("idle", "recent", "busy", "throttled"):
+            _, slots[host] = downloader._get_slot(Request(f"http://{host}.test/"))
+        slots["idle"].lastseen = now - 13
+        slots["recent"].lastseen = now - 5
+        slots["busy"].lastseen = now - 60
+        slots["busy"].active.add(Request("http://busy.test/page"))  # queued or in flight
+        slots["throttled"].lastseen = now - 13
+        slots["throttled"].delay = 10.0  # its delay has not run out 12 s before now
+        downloader._slot_gc()
+        assert sorted(downloader.slots) == ["busy.test", "recent.test", "throttled.test"]
+    finally:
+        downloader.close()
