@@ -118,23 +118,26 @@ class Repository:
         self.session.flush()
 
     def organisations(self, *, include_inactive: bool = False) -> list[Organisation]:
+        return self._organisations(include_inactive=include_inactive)
+
+    def _organisations(
+        self, *, include_inactive: bool, org_id: str | None = None
+    ) -> list[Organisation]:
         query = select(OrganisationRow).order_by(OrganisationRow.position, OrganisationRow.id)
+        findings = select(FindingRow.org_id, func.count()).where(FindingRow.status == "open")
+        links = select(ListedLinkRow.org_id, ListedLinkRow.last_category).where(
+            ListedLinkRow.active.is_(True)
+        )
         if not include_inactive:
             query = query.where(OrganisationRow.active.is_(True))
-        open_counts = dict(
-            self.session.execute(
-                select(FindingRow.org_id, func.count())
-                .where(FindingRow.status == "open")
-                .group_by(FindingRow.org_id)
-            ).all()
-        )
+        if org_id is not None:
+            query = query.where(OrganisationRow.id == org_id)
+            findings = findings.where(FindingRow.org_id == org_id)
+            links = links.where(ListedLinkRow.org_id == org_id)
+        open_counts = dict(self.session.execute(findings.group_by(FindingRow.org_id)).all())
         last_categories: dict[str, list[str | None]] = {}
-        for org_id, category in self.session.execute(
-            select(ListedLinkRow.org_id, ListedLinkRow.last_category).where(
-                ListedLinkRow.active.is_(True)
-            )
-        ):
-            last_categories.setdefault(org_id, []).append(category)
+        for link_org_id, category in self.session.execute(links):
+            last_categories.setdefault(link_org_id, []).append(category)
         return [
             Organisation(
                 entry=_row_to_entry(row),
@@ -197,9 +200,8 @@ class Repository:
             yield from links or ()
 
     def organisation(self, org_id: str) -> Organisation:
-        for org in self.organisations(include_inactive=True):
-            if org.id == org_id:
-                return org
+        for org in self._organisations(include_inactive=True, org_id=org_id):
+            return org
         raise NotFound(f"no organisation with id {org_id!r}; `freshness orgs` lists them")
 
     def directory_entries(self) -> list[DirectoryEntry]:

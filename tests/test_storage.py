@@ -140,6 +140,32 @@ def test_removed_organisation_keeps_history_and_returns(store_factory) -> None:
     assert diff.changed == ("a",)
 
 
+def test_one_organisation_reads_as_it_does_among_all(store_factory) -> None:
+    from storage.repository import NotFound
+
+    store = store_factory()
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a"), entry("b"), entry("c")], NOW)
+        dead = Finding(
+            org_id="b",
+            kind="dead_link",
+            url="http://b.test/",
+            summary="dead",
+            first_seen=NOW,
+            last_seen=NOW,
+        )
+        repo.open_finding(dead, subject="http://b.test/", run_id=None)
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a"), entry("b")], NOW)  # c leaves the directory
+    with store.transaction() as repo:
+        every = {org.id: org for org in repo.organisations(include_inactive=True)}
+        assert [every["b"].open_findings, every["c"].active] == [1, False]
+        for org_id in "abc":
+            assert repo.organisation(org_id) == every[org_id]
+        with pytest.raises(NotFound, match="no organisation with id 'zz'"):
+            repo.organisation("zz")
+
+
 def test_listed_links_follow_the_entry(store_factory) -> None:
     store = store_factory()
     e = entry("a", groups_url="http://a.test/groups", links=("http://a.test/x", "http://a.test/"))
