@@ -45,7 +45,11 @@ def test_a_crawl_never_imports_what_it_switched_off(tmp_path) -> None:
         "_, stats = run_crawl(settings, targets=[], record=False)\n"
         "print(stats.get('finish_reason'))\n"
         "heavy = ('aiohttp', 'tldextract', 'requests', 'urllib3', 'redis', 'scrapy_redis')\n"
-        "print(sorted(name for name in heavy if name in sys.modules))\n",
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+        "import logging\n"
+        "print([logging.getLogger(n).getEffectiveLevel() for n in"
+        " ('scrapy', 'charset_normalizer', 'protego')])\n",
         cwd=tmp_path,
     )
-    assert printed.split("\n")[:2] == ["finished", "[]"]
+    # and the libraries that log per page build no records below LOG_LEVEL (INFO here)
+    assert printed.split("\n")[:3] == ["finished", "[]", "[20, 20, 20]"]
