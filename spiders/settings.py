@@ -90,6 +90,21 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2  # transient errors get two more tries inside a run
 RETRY_GIVE_UP_LOG_LEVEL = "INFO"  # a failure is an observation, not an error of ours
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]  # 429 is ours (Retry-After)
+# Scrapy's list without CannotResolveHostError and DownloadConnectionRefusedError. A name that
+# does not resolve, or a port that refuses, is the host's answer for now, and asking again a
+# moment later made a dead host's robots.txt, homepage and groups page nine requests, one
+# after another (with DNS timeouts, seconds each). The next run is the retry: a link is only
+# dead after FRESHNESS_DEAD_AFTER_FAILURES failures over FRESHNESS_DEAD_AFTER_HOURS.
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    "builtins.OSError",  # HttpCompression's, on an empty compressed body
+    "scrapy.core.downloader.handlers.http11.TunnelError",
+]
 HTTPERROR_ALLOW_ALL = True  # the classifier must see every status
 REDIRECT_ENABLED = True  # for robots.txt; listed pages follow redirects by hand, hop by hop
 METAREFRESH_ENABLED = False  # recorded as a fact instead of followed
