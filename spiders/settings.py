@@ -77,6 +77,7 @@ CONCURRENT_ITEMS = 4
 FRESHNESS_IDLE_CONNECTION_SECONDS = 15.0
 FRESHNESS_IDLE_SLOT_SECONDS = 15.0
 DOWNLOADER = "spiders.handlers.ShortIdleSlotDownloader"
+STATS_CLASS = "spiders.stats.PlainMemoryStatsCollector"  # see spiders/stats.py
 DOWNLOAD_HANDLERS = {
     "http": "spiders.handlers.ShortIdleHTTP11DownloadHandler",
     "https": "spiders.handlers.ShortIdleHTTP11DownloadHandler",

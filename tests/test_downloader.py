@@ -1,4 +1,5 @@
-"""The downloader forgets an idle host's slot after FRESHNESS_IDLE_SLOT_SECONDS, never sooner."""
+"""Scrapy parts replaced for a monitor: the downloader forgets an idle host's slot after
+FRESHNESS_IDLE_SLOT_SECONDS, never sooner; crawl stats are read without Scrapy's shim."""
 
 from __future__ import annotations
 
@@ -38,3 +39,23 @@ def test_idle_slots_are_dropped_after_their_delay_and_the_idle_seconds() -> None
         assert sorted(downloader.slots) == ["busy.test", "recent.test", "throttled.test"]
     finally:
         downloader.close()
+
+
+def test_crawl_stats_count_as_scrapys_without_its_attribute_shim() -> None:
+    from scrapy.statscollectors import StatsCollector
+
+    from spiders.stats import PlainMemoryStatsCollector
+
+    assert build_settings().get("STATS_CLASS") == "spiders.stats.PlainMemoryStatsCollector"
+    crawler = get_crawler(settings_dict={"TWISTED_REACTOR": None})
+    stats = PlainMemoryStatsCollector(crawler)
+    assert StatsCollector.__getattribute__ is not object.__getattribute__  # Scrapy's shim
+    assert type(stats).__getattribute__ is object.__getattribute__
+    stats.open_spider()
+    stats.inc_value("pages")
+    stats.inc_value("pages", 2)
+    stats.max_value("largest", 5)
+    stats.max_value("largest", 3)
+    stats.set_value("reason", "finished")
+    assert stats.get_stats() == {"pages": 3, "largest": 5, "reason": "finished"}
+    assert stats.get_value("missing", "none") == "none"
