@@ -123,15 +123,20 @@ def targets(doc: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
             )
         )
     memory_run = big or max(doc["runs"], key=lambda r: r["orgs"])
-    peak = memory_run["freshness"]["first"]["peak_rss_mb"]
+    # Met only if every pass stays under it: the second pass's peak can be the higher one.
+    worst = max(
+        memory_run["freshness"][name]["peak_rss_mb"]
+        for name in ("first", "second")
+        if (memory_run["freshness"].get(name) or {}).get("peak_rss_mb") is not None
+    )
     rows.append(
         (
             f"Memory at {memory_run['orgs']:,}",
             f"peak RSS ≤ {MEMORY_MB:.0f} MB, summed over processes",
-            f"{_n(peak)} MB (first pass), "
+            f"{_n(memory_run['freshness']['first']['peak_rss_mb'])} MB (first pass), "
             f"{_n(memory_run['freshness']['second']['peak_rss_mb'])} MB (second)"
             + _pss_note(memory_run["freshness"]["first"]),
-            (peak <= MEMORY_MB) if big else None,
+            (worst <= MEMORY_MB) if big else None,
         )
     )
     for run in doc["runs"]:

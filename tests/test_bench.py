@@ -183,3 +183,28 @@ def test_report_renders_from_results(tmp_path: Path) -> None:
     text = page.read_text()
     assert "| Speed at 10 organisations |" in text and "**not met**" in text
     assert (tmp_path / "docs" / "benchmarks.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(("second_pass_mb", "met"), [(296.2, True), (340.3, False)])
+def test_the_memory_target_holds_only_if_both_passes_stay_under_it(
+    second_pass_mb: float, met: bool
+) -> None:
+    from bench.report import targets
+
+    def passed(wall: float, peak_mb: float) -> dict:
+        return {"wall_s": wall, "exit_code": 0, "peak_rss_mb": peak_mb}
+
+    run = {
+        "orgs": 10_000,
+        "freshness": {"first": passed(170.0, 289.9), "second": passed(100.0, second_pass_mb)},
+        "bare_scrapy": {"wall_s": 80.0},
+        "linkchecker_skipped": "over budget",
+        "ratios": {
+            "freshness_over_bare_wall": 2.1,
+            "linkchecker_over_freshness_wall": None,
+            "second_over_first_bytes": 0.11,
+        },
+    }
+    (memory,) = [row for row in targets({"runs": [run]}) if row[0].startswith("Memory")]
+    assert memory[3] is met
+    assert f"289.9 MB (first pass), {second_pass_mb} MB (second)" in memory[2]
