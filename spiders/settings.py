@@ -113,6 +113,19 @@ DOWNLOAD_MAXSIZE = 0  # the spider truncates at FRESHNESS_MAX_BYTES itself
 DOWNLOAD_WARNSIZE = 0
 REACTOR_THREADPOOL_MAXSIZE = 20
 LOG_LEVEL = "INFO"
+# Scrapy's list without "Platform": platform.platform() runs `uname -p` in a child process, so
+# every crawl forked a copy of its crawler process just to log the machine's processor.
+LOG_VERSIONS = [
+    "lxml",
+    "libxml2",
+    "cssselect",
+    "parsel",
+    "w3lib",
+    "Twisted",
+    "Python",
+    "pyOpenSSL",
+    "cryptography",
+]
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote control is an HTTP server in every crawl that runs code it is sent (for
 # Scrapy's MCP server). A monitor has no use for it, and it should not be listening.
