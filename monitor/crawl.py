@@ -200,12 +200,12 @@ def run_crawl(
     return items, stats
 
 
-class StorePipeline:
+class _ObservationPipeline:
     """Classify each observation on its full text, keep the verdict's reasons with it, and
-    record it in the store in batches (a killed crawl keeps what it saw) under
-    ``FRESHNESS_RUN_ID``. The single-process and the worker recorders build on it.
+    keep it in batches of ``FRESHNESS_BATCH_SIZE`` under ``FRESHNESS_RUN_ID``; subclasses say
+    where a batch goes (``flush``).
 
-    Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_STORED_TEXT``.
+    Reads ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_STORED_TEXT``.
     """
 
     def __init__(self, crawler: Any) -> None:
@@ -215,16 +215,10 @@ class StorePipeline:
         self.batch_size = max(1, self.settings.getint("FRESHNESS_BATCH_SIZE"))
         self.stored_text = self.settings.getint("FRESHNESS_STORED_TEXT")
         self.buffer: list[Observation] = []
-        self.store: Store | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> StorePipeline:
+    def from_crawler(cls, crawler: Any) -> Any:
         return cls(crawler)
-
-    def open_spider(self) -> None:
-        from monitor.targets import open_store
-
-        self.store = open_store(self.settings)
 
     def process_item(self, item: Any) -> Any:
         observation = item_to_observation(item)
@@ -244,6 +238,29 @@ class StorePipeline:
         print(f"canary {outcome.category}", flush=True)
 
     def flush(self) -> None:
+        raise NotImplementedError
+
+    def close_spider(self) -> None:
+        self.flush()
+
+
+class StorePipeline(_ObservationPipeline):
+    """Records each batch in the store (a killed crawl keeps what it saw). The single-process
+    and the worker recorders build on it.
+
+    Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_STORED_TEXT``.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self.store: Store | None = None
+
+    def open_spider(self) -> None:
+        from monitor.targets import open_store
+
+        self.store = open_store(self.settings)
+
+    def flush(self) -> None:
         if not self.buffer or self.store is None:
             return
         with self.store.transaction() as repo:
@@ -256,17 +273,14 @@ class StorePipeline:
             self.store.close()
 
 
-class ToParentPipeline(StorePipeline):
-    """A crawler process's recorder: classifies as ``StorePipeline`` does, and hands each
-    observation to the coordinating process, one ``observation <json>`` line on stdout; the
-    coordinator records them (``monitor.shards``). A crawler process never opens the store,
-    so it never loads SQLAlchemy (about 20 MB a process, measured).
+class ToParentPipeline(_ObservationPipeline):
+    """A crawler process's recorder: hands each observation to the coordinating process, one
+    ``observation <json>`` line on stdout; the coordinator records them (``monitor.shards``).
+    A crawler process never opens the store, so it never loads SQLAlchemy (about 20 MB a
+    process, measured).
     """
 
     parent_gone = False
-
-    def open_spider(self) -> None:
-        pass
 
     def flush(self) -> None:
         lines = ["observation " + json.dumps(o.to_plain()) + "\n" for o in self.buffer]
@@ -282,13 +296,10 @@ class ToParentPipeline(StorePipeline):
             logger.error("the coordinating process is gone; stopping this crawler")
             self.crawler.stop()
 
-    def close_spider(self) -> None:
-        self.flush()
-
 
 class RecordObservationsPipeline(StorePipeline):
-    """A single-process run's recorder: starts the run, records as ``StorePipeline`` does, and concludes
-    the run from the store when the crawl closes.
+    """A single-process run's recorder: starts the run, records as ``StorePipeline`` does,
+    and concludes the run from the store when the crawl closes.
 
     Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_NOW`` and the detection policy.
     """
