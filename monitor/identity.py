@@ -28,11 +28,14 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from rapidfuzz import fuzz
+
+from monitor.pagefacts import without_controls
 
 
 def _phrases(text: str) -> frozenset[str]:
@@ -58,9 +61,6 @@ NAME_CHARS = 200
 # Parsing and text
 # ---------------------------------------------------------------------------------------------
 
-_SPACE = re.compile(r"\s+")
-# C0 controls except tab, newline and carriage return: libxml2 rejects or mangles them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INVISIBLE_TAGS = _phrases(
     "script, style, noscript, template, head, title, meta, link, svg, iframe, object, "
     "select, datalist"
@@ -90,14 +90,14 @@ def as_tree(html_or_tree: HtmlSource | None) -> etree._Element:
         text = html_or_tree
     else:
         return _empty_tree()
-    text = _CONTROL.sub("", text)
+    text, data = without_controls(text)
     if not text.strip():
         return _empty_tree()
     parser = etree.HTMLParser(
         recover=True, no_network=True, huge_tree=True, remove_pis=True, encoding="utf-8"
     )
     try:
-        root = etree.fromstring(text.encode("utf-8", errors="replace"), parser=parser)
+        root = etree.fromstring(data, parser=parser)
     except (etree.LxmlError, ValueError):
         return _empty_tree()
     return root if root is not None else _empty_tree()
@@ -120,7 +120,9 @@ def _decode(data: bytes) -> str:
 
 def collapse(text: str | None) -> str:
     """``text`` with runs of whitespace made one space, and stripped."""
-    return _SPACE.sub(" ", text or "").strip()
+    # str.split() splits on exactly what a str pattern's \s matches, and drops the ends:
+    # the same result as re.sub(r"\s+", " ", text).strip(), several times faster.
+    return " ".join((text or "").split())
 
 
 def is_element(node: Any) -> bool:
@@ -146,10 +148,6 @@ def is_hidden(el: etree._Element) -> bool:
     return "display:none" in style or "visibility:hidden" in style
 
 
-def _default_skip(el: etree._Element) -> bool:
-    return tag_of(el) in _INVISIBLE_TAGS or is_hidden(el)
-
-
 def visible_text(
     el: etree._Element,
     *,
@@ -161,31 +159,37 @@ def visible_text(
     Scripts, styles, hidden elements and whatever ``skip`` returns True for are left out, with
     their subtrees. Iterative, so deep nesting cannot exhaust the Python stack.
     """
-    skip = skip or _default_skip
     out: list[str] = []
     size = 0
-    stack: list[tuple[Any, bool]] = [(el, False)]
+    # (node, None) enters a node; (node, block) leaves it, block saying whether it breaks the
+    # line. Each element's tag is read once: this walk is a profiled hot spot.
+    stack: list[tuple[Any, bool | None]] = [(el, None)]
     while stack and size < cap:
-        node, leaving = stack.pop()
-        if leaving:
-            if tag_of(node) in BLOCK_TAGS:
+        node, leaving_block = stack.pop()
+        if leaving_block is None:
+            name = tag_of(node)
+            if node is el:
+                if not name:
+                    continue
+            elif not name or (skip(node) if skip else name in _INVISIBLE_TAGS or is_hidden(node)):
+                if node.tail:
+                    out.append(node.tail)
+                    size += len(node.tail)
+                continue
+            block = name in BLOCK_TAGS
+            if block:
                 out.append("\n")
-            if node is not el and node.tail:
-                out.append(node.tail)
-                size += len(node.tail)
+            if node.text:
+                out.append(node.text)
+                size += len(node.text)
+            stack.append((node, block))
+            stack.extend(zip(reversed(node), repeat(None)))
             continue
-        if not is_element(node) or (node is not el and skip(node)):
-            if node is not el and node.tail:
-                out.append(node.tail)
-                size += len(node.tail)
-            continue
-        if tag_of(node) in BLOCK_TAGS:
+        if leaving_block:
             out.append("\n")
-        if node.text:
-            out.append(node.text)
-            size += len(node.text)
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(node))
+        if node is not el and node.tail:
+            out.append(node.tail)
+            size += len(node.tail)
     lines = (collapse(line) for line in "".join(out)[:cap].split("\n"))
     return [line for line in lines if line]
 

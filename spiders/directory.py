@@ -376,7 +376,6 @@ class DirectorySpider(Spider):
         if not isinstance(response, TextResponse) or response.status != 200:
             return
         text = _safe_text(response)
-        facts = page_facts(text)
         tree = as_tree(text)
         meta = response.meta
         key = meta["candidate_key"]
@@ -394,7 +393,7 @@ class DirectorySpider(Spider):
             "elapsed_ms": None,
             "headers": {},
             "facts": {
-                "title": facts.get("title"),
+                "title": None,
                 "description": meta_description(tree),
                 "page_types": page_types(tree),
                 "linked_from": list(self._candidate_links.get(key, [])),
@@ -403,6 +402,8 @@ class DirectorySpider(Spider):
                 "site_name": extract_identity(tree, response.url).get("og_site_name"),
             },
         }
+        facts = page_facts(text, tree=tree)  # last: it strips the tree
+        item["facts"]["title"] = facts.get("title")
         self._candidate_items[key] = item  # kept without the text, for later links
         yield {**item, "facts": {**item["facts"], "text": (facts.get("text") or "")[:5000]}}
 
@@ -538,9 +539,14 @@ class DirectorySpider(Spider):
         if isinstance(response, TextResponse) and not facts["binary"] and response.status != 304:
             facts["encoding"] = response.encoding
             text = _safe_text(response)
-            facts.update(page_facts(text))
-            if 200 <= response.status < 300:
-                facts.update(_role_facts(target, text, response.url))
+            role_facts: dict[str, Any] = {}
+            tree = None
+            if 200 <= response.status < 300 and target.get("role") in ROLES_WITH_FACTS:
+                tree = as_tree(text)  # parsed once: page_facts strips it, so it goes last
+                role_facts = _role_facts(target, tree, response.url)
+            facts.update(page_facts(text, tree=tree))
+            if role_facts:
+                facts.update(role_facts)
                 if "identity" in facts and _crosses_domains(chain, response.url):
                     # Whether the new site still mentions the old name is rename evidence;
                     # the page text itself is not kept for judging, so the identity carries it.
@@ -570,12 +576,14 @@ def _crosses_domains(chain: list[dict[str, Any]], final_url: str) -> bool:
     return host(chain[0]["url"]) != host(final_url)
 
 
-def _role_facts(target: dict[str, Any], text: str, url: str) -> dict[str, Any]:
-    """What a homepage or a groups page tells about the organisation (parsed once)."""
+ROLES_WITH_FACTS = ("homepage", "groups")
+
+
+def _role_facts(target: dict[str, Any], tree: Any, url: str) -> dict[str, Any]:
+    """What a homepage or a groups page (parsed by ``as_tree``) tells about the organisation."""
     role = target.get("role")
-    if role not in ("homepage", "groups"):
+    if role not in ROLES_WITH_FACTS:
         return {}
-    tree = as_tree(text)
     if role == "homepage":
         return {
             "identity": extract_identity(tree, url),

@@ -436,6 +436,44 @@ def test_closure_announcements(sentence):
     assert outcome.confidence >= 0.6
 
 
+# One example per closure pattern, in _CLOSURE's order, and one for "thank you for N years".
+CLOSURE_PATTERN_EXAMPLES = [
+    "the network closed its doors",
+    "the network ceased operations",
+    "the charity was dissolved",
+    "the charity is being wound up",
+    "the network is no longer operating",
+    "the network has permanently closed",
+    "this group is permanently closed",
+    "the helpline closed for good",
+    "the service has been shut down",
+    "we are shutting down",
+    "the group will be closing down",
+    "the trustees decided to wind up the charity",
+    "the charity no longer exists",
+    "we're closing",
+]
+
+
+def test_every_closure_pattern_needs_a_word_checked_before_it():
+    """_closed runs the closure patterns only on text holding one of _CLOSURE_WORDS (a cheap
+    check first); a pattern that could match without any of them would be skipped wrongly."""
+    patterns = classify_module._CLOSURE
+    assert len(CLOSURE_PATTERN_EXAMPLES) == len(patterns), "one example per pattern"
+    for pattern, example in zip(patterns, CLOSURE_PATTERN_EXAMPLES, strict=True):
+        match = pattern.search(example)
+        assert match, (pattern.pattern, example)
+        assert any(word in match.group(0) for word in classify_module._CLOSURE_WORDS), example
+    thanks = classify_module._THANKS_YEARS.search("thank you for eleven wonderful years")
+    assert thanks and classify_module._THANKS_YEARS_WORDS in thanks.group(0)
+
+
+@pytest.mark.parametrize("sentence", CLOSURE_PATTERN_EXAMPLES)
+def test_each_closure_pattern_finds_a_closure(sentence):
+    obs = make_obs(title="NurseLine", h1=["A message from the trustees"], text=sentence + ".")
+    assert classify(obs).category == "closed", classify(obs).evidence
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -1159,6 +1197,16 @@ def test_page_facts_markers(snippet, expected):
     assert page_facts(f"<html><body>{snippet}</body></html>")["markers"] == expected
 
 
+def test_page_facts_finds_every_marker_token():
+    """Each token, alone in a page, is found: the shared substrings checked first (for
+    speed) must not hide any of them."""
+    from monitor.pagefacts import _MARKERS
+
+    for name, token, _ in _MARKERS:
+        page = f"<html><body><p>see {token.upper()} here</p></body></html>"
+        assert page_facts(page)["markers"] == [name], token
+
+
 @pytest.mark.parametrize(
     "html",
     [
@@ -1228,3 +1276,29 @@ def test_page_facts_is_fast_on_a_megabyte_page():
     facts = page_facts(html)
     assert time.perf_counter() - start < 2
     assert facts["title"] == "Find a group | NurseGroups"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        *(
+            pytest.param(path.read_bytes(), id=path.name)
+            for path in sorted(FIXTURES.glob("*.htm*"))
+        ),
+        pytest.param("<div>" * 100_000 + "deep" + "</div>" * 100_000, id="deep-nesting"),
+        pytest.param("<p>a\x00b\x1fc</p><title>T\x07</title>", id="controls"),
+        pytest.param("\ud800<p>x</p>", id="lone-surrogate"),
+        pytest.param("<?xml version='1.0' encoding='latin-1'?><title>T</title>", id="xml-decl"),
+        pytest.param("<p>a<!--c-->b</p><svg><title>t</title></svg><title>Real</title>", id="comm"),
+        pytest.param("<h1>Peer <script>x</script>support</h1>", id="script-in-h1"),
+        pytest.param("", id="empty"),
+        pytest.param("<!-- only -->", id="only-comment"),
+    ],
+)
+def test_page_facts_of_an_already_parsed_tree_are_the_same(html):
+    """The spider parses a homepage or groups page once (identity.as_tree) and hands the tree
+    to page_facts: the facts must be those of parsing the page on its own."""
+    from monitor.identity import as_tree
+
+    text = html.decode("utf-8", errors="replace") if isinstance(html, bytes) else html
+    assert page_facts(text, tree=as_tree(text)) == page_facts(text)
