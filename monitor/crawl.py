@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import logging
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -143,7 +143,8 @@ ProgressCallback = Callable[[int, int, str], None]
 def run_crawl(
     settings: Settings | LayeredSettings,
     *,
-    targets: list[dict[str, Any]] | None = None,
+    targets: Iterable[dict[str, Any]] | None = None,
+    target_counts: Mapping[str, int] | None = None,
     listed_domains: Sequence[str] = (),
     record: bool = True,
     collect: bool = False,
@@ -156,6 +157,9 @@ def run_crawl(
     ``progress(done, total, host)`` is called as organisations finish. ``listed_domains`` are
     the directory's sites, which discovery does not fetch as candidates. The crawl takes
     ``targets`` and empties the list as it schedules them; pass a list nobody reads after.
+    ``targets`` may also be an iterator, read as the crawl goes; then ``target_counts``
+    (targets by organisation) tells ``progress`` when each organisation is done, and
+    ``listed_domains`` must include the targets' own domains.
     """
     from spiders.directory import DirectorySpider
 
@@ -163,10 +167,13 @@ def run_crawl(
     if not record:
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     items: list[dict[str, Any]] = []
-    remaining: dict[str, int] = {}
-    for target in targets or []:
-        if target.get("org_id"):
-            remaining[target["org_id"]] = remaining.get(target["org_id"], 0) + 1
+    if target_counts is None and targets is not None and not isinstance(targets, list):
+        targets = list(targets)
+    remaining: dict[str, int] = dict(target_counts or {})
+    if target_counts is None:
+        for target in targets or []:
+            if target.get("org_id"):
+                remaining[target["org_id"]] = remaining.get(target["org_id"], 0) + 1
     total = len(remaining)
     done = 0
 

@@ -16,6 +16,7 @@ opens the store, the children never load SQLAlchemy, and the parent never loads 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -105,7 +106,7 @@ def crawl_in_processes(
         children = []
         for index, shard in enumerate(shards):
             targets = Path(tmp) / f"shard-{index}.targets"
-            write_shard_targets(
+            target_counts = write_shard_targets(
                 store,
                 settings,
                 shard,
@@ -122,6 +123,7 @@ def crawl_in_processes(
                         "parent": os.getpid(),
                         "settings": portable,
                         "targets": str(targets),
+                        "target_counts": target_counts,
                         "canaries": plan.canaries if index == 0 else [],
                         "listed_domains": plan.listed_domains,
                     }
@@ -259,12 +261,13 @@ def _child(job_path: str) -> int:
     """A child crawler: crawl one shard under the parent's run, hand the parent each
     observation, report progress. It opens no store."""
     from monitor.crawl import build_settings, run_crawl
-    from monitor.targets import read_targets
+    from monitor.targets import iter_targets
 
     job = json.loads(Path(job_path).read_text())
     _stop_with_parent(job["parent"])
     settings = build_settings(job["settings"])
-    targets = job.pop("canaries") + read_targets(Path(job.pop("targets")))
+    # Read as the crawl schedules them, not all at once: see iter_targets.
+    targets = itertools.chain(job.pop("canaries"), iter_targets(Path(job.pop("targets"))))
     settings.set("ITEM_PIPELINES", {"monitor.crawl.ToParentPipeline": 300}, priority="cmdline")
     settings.set("FRESHNESS_RUN_ID", job["run_id"], priority="cmdline")
 
@@ -282,7 +285,8 @@ def _child(job_path: str) -> int:
 
     _, stats = run_crawl(
         settings,
-        targets=targets,  # emptied by the crawl: no target outlives its requests
+        targets=targets,
+        target_counts=job.pop("target_counts"),
         listed_domains=job.pop("listed_domains"),
         progress=report,
     )

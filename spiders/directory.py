@@ -17,7 +17,7 @@ import contextlib
 import datetime as dt
 import secrets
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from weakref import WeakKeyDictionary
@@ -85,7 +85,7 @@ class DirectorySpider(Spider):
 
     def __init__(
         self,
-        targets: list[dict[str, Any]] | None = None,
+        targets: Iterable[dict[str, Any]] | None = None,
         listed_domains: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -137,9 +137,10 @@ class DirectorySpider(Spider):
                 from monitor.targets import listed_domains
 
                 spider.listed_domains.update(listed_domains(settings))
-        spider.listed_domains.update(
-            registered_domain(t["url"]) for t in spider.targets or [] if t.get("org_id")
-        )
+        if isinstance(spider.targets, list):  # an iterator is for the crawl alone
+            spider.listed_domains.update(
+                registered_domain(t["url"]) for t in spider.targets if t.get("org_id")
+            )
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
         crawler.signals.connect(spider.on_bytes, signal=signals.bytes_received)
         crawler.signals.connect(
@@ -172,13 +173,16 @@ class DirectorySpider(Spider):
     # -- requests ------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Request]:
-        # The spider takes the list and empties it as it goes: a target then lives only as
-        # long as its requests, not for the whole crawl (about 10 MB per 10,000 targets).
-        pending = self.targets if isinstance(self.targets, list) else list(self.targets or ())
-        self.targets = None
-        pending.reverse()  # popped from the end, in the order given
-        while pending:
-            target = pending.pop()
+        # The spider takes the list and empties it as it goes, or reads an iterator as it
+        # goes: a target then lives only as long as its requests, not for the whole crawl
+        # (about 10 MB per 10,000 targets).
+        targets, self.targets = self.targets, None
+        if isinstance(targets, list):
+            targets.reverse()  # popped from the end, in the order given
+            pending: Iterator[dict[str, Any]] = _emptying(targets)
+        else:
+            pending = iter(targets or ())
+        for target in pending:
             await self._room_in_scheduler()
             # A homepage due for discovery is fetched in full: a 304 has no links to follow.
             conditional = not (self.discovery and target.get("discover"))
@@ -552,6 +556,12 @@ class DirectorySpider(Spider):
                     # the page text itself is not kept for judging, so the identity carries it.
                     facts["identity"]["text"] = facts.get("text") or ""
         return item
+
+
+def _emptying(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Pops ``items`` from the end until it is empty."""
+    while items:
+        yield items.pop()
 
 
 def _safe_text(response: TextResponse) -> str:

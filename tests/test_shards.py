@@ -171,11 +171,11 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_sqlalchemy(tmp_path: Path) ->
         "shards = split(plan.organisations, 2)\n"
         "start_run(ctx.store(), plan.now)\n"
         "portable_settings(settings)\n"
-        "write_shard_targets(ctx.store(), settings, shards[0], "
+        "counts = write_shard_targets(ctx.store(), settings, shards[0], "
         f"Path({str(targets)!r}), discover=plan.discover, selectors=plan.selectors, "
         "now=plan.now, chunk=2)\n"
         "loaded = [m for m in ('scrapy', 'twisted', 'lxml', 'monitor.judge') if m in sys.modules]\n"
-        "print(json.dumps({'shards': shards, 'loaded': loaded}))\n"
+        "print(json.dumps({'shards': shards, 'loaded': loaded, 'counts': counts}))\n"
     )
     planned = json.loads(python_output(coordinator, cwd=tmp_path))
     assert planned["loaded"] == []
@@ -185,8 +185,8 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_sqlalchemy(tmp_path: Path) ->
         "import sys\n"
         "from pathlib import Path\n"
         "import monitor.shards, monitor.crawl, spiders.directory\n"
-        "from monitor.targets import read_targets\n"
-        f"targets = read_targets(Path({str(targets)!r}))\n"
+        "from monitor.targets import iter_targets\n"
+        f"targets = list(iter_targets(Path({str(targets)!r})))\n"
         "print(len({t['org_id'] for t in targets}), len(targets),"
         " sorted(m for m in ('sqlalchemy', 'alembic') if m in sys.modules))\n"
     )
@@ -205,6 +205,11 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_sqlalchemy(tmp_path: Path) ->
     assert [(t["org_id"], t["url"]) for t in written] == [
         (t["org_id"], t["url"]) for t in read_at_once
     ]
+    # what a crawler reading them one at a time is told, to know when an organisation is done
+    counts: dict[str, int] = {}
+    for t in written:
+        counts[t["org_id"]] = counts.get(t["org_id"], 0) + 1
+    assert planned["counts"] == counts
 
 
 def test_an_observation_crosses_to_the_coordinator_whole() -> None:

@@ -165,6 +165,35 @@ def test_the_spider_takes_its_targets_one_at_a_time_in_order() -> None:
     assert targets == [] and spider.targets is None
 
 
+def test_the_spider_reads_an_iterator_of_targets_as_it_schedules_them() -> None:
+    """A crawler process reads its shard's targets from a file one at a time
+    (monitor.targets.iter_targets): the spider must not read ahead of its start requests."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from scrapy.utils.test import get_crawler
+
+    read: list[int] = []
+
+    def targets():
+        for i in range(4):
+            read.append(i)
+            yield {"org_id": f"o{i}", "link_id": i, "role": "link", "url": f"http://o{i}.test/"}
+
+    crawler = get_crawler(DirectorySpider)
+    spider = DirectorySpider.from_crawler(
+        crawler, targets=targets(), listed_domains=["o0.test", "o1.test", "o2.test", "o3.test"]
+    )
+    crawler.engine = SimpleNamespace(scheduler=[])
+
+    async def take(n: int) -> list[tuple[str, int]]:
+        starts = spider.start()
+        return [((await anext(starts)).url, len(read)) for _ in range(n)]
+
+    assert asyncio.run(take(2)) == [("http://o0.test/", 1), ("http://o1.test/", 2)]
+    assert spider.listed_domains == {"o0.test", "o1.test", "o2.test", "o3.test"}
+
+
 def test_idle_connections_are_dropped_after_the_configured_seconds() -> None:
     """Twisted keeps an idle (or server-closed) connection 240 s; a crawl of thousands of
     hosts then holds thousands of dead connections (spiders/handlers.py). In a subprocess:
