@@ -76,6 +76,7 @@ CONCURRENT_ITEMS = 4
 # Scrapy keeps a host's downloader slot 60 to 120 s after its last request: 15 s here too.
 FRESHNESS_IDLE_CONNECTION_SECONDS = 15.0
 FRESHNESS_IDLE_SLOT_SECONDS = 15.0
+FRESHNESS_ROBOTS_PARSERS = 1000  # hosts whose robots.txt rules a crawler holds (Scrapy: all)
 DOWNLOADER = "spiders.handlers.ShortIdleSlotDownloader"
 STATS_CLASS = "spiders.stats.PlainMemoryStatsCollector"  # see spiders/stats.py
 DOWNLOAD_HANDLERS = {
@@ -136,6 +137,9 @@ DEFAULT_REQUEST_HEADERS = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's, with at most FRESHNESS_ROBOTS_PARSERS hosts' rules held (spiders/robotscache.py)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spiders.robotscache.BoundedRobotsTxtMiddleware": 100,
     "spiders.middlewares.ContactUserAgentMiddleware": 500,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "spiders.middlewares.RetryAfterMiddleware": 560,  # before RetryMiddleware sees the response

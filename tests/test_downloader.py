@@ -1,5 +1,6 @@
 """Scrapy parts replaced for a monitor: the downloader forgets an idle host's slot after
-FRESHNESS_IDLE_SLOT_SECONDS, never sooner; crawl stats are read without Scrapy's shim."""
+FRESHNESS_IDLE_SLOT_SECONDS, never sooner; crawl stats are read without Scrapy's shim; the
+robots.txt middleware holds the rules of FRESHNESS_ROBOTS_PARSERS hosts at most."""
 
 from __future__ import annotations
 
@@ -59,3 +60,56 @@ def test_crawl_stats_count_as_scrapys_without_its_attribute_shim() -> None:
     stats.set_value("reason", "finished")
     assert stats.get_stats() == {"pages": 3, "largest": 5, "reason": "finished"}
     assert stats.get_value("missing", "none") == "none"
+
+
+def test_robots_rules_of_the_least_recently_used_hosts_are_dropped_and_fetched_again() -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from scrapy.http import TextResponse
+    from twisted.internet.defer import Deferred
+
+    from spiders.robotscache import BoundedRobotsTxtMiddleware
+
+    middlewares = build_settings().getdict("DOWNLOADER_MIDDLEWARES")
+    assert middlewares["spiders.robotscache.BoundedRobotsTxtMiddleware"] == 100
+    assert middlewares["scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"] is None
+    crawler = get_crawler(
+        settings_dict={
+            "ROBOTSTXT_OBEY": True,
+            "FRESHNESS_ROBOTS_PARSERS": "3",
+            "TWISTED_REACTOR": None,
+        }
+    )
+    crawler.stats.open_spider()
+    fetched: list[str] = []
+
+    async def download_async(request: Request) -> TextResponse:
+        fetched.append(request.url)
+        return TextResponse(request.url, body=b"User-agent: *\nDisallow: /private/\n")
+
+    crawler.engine = SimpleNamespace(download_async=download_async)
+    middleware = BoundedRobotsTxtMiddleware(crawler)
+    # A host whose robots.txt is still on its way: requests wait on it, so it must stay. It
+    # takes one of the three places; a.test, b.test and c.test share the other two.
+    middleware._parsers["pending.test"] = Deferred()
+
+    async def rules(host: str, path: str = "/") -> bool:
+        parser = await middleware.robot_parser(Request(f"http://{host}{path}"))
+        return parser.allowed(f"http://{host}{path}", "freshness")
+
+    async def crawl() -> list[bool]:
+        # a.test used again before c.test comes: b.test is the least recently used
+        allowed = [await rules(host) for host in ("a.test", "b.test", "a.test", "c.test")]
+        allowed.append(await rules("b.test", "/private/x"))  # dropped: asked for again
+        return allowed
+
+    assert asyncio.run(crawl()) == [True, True, True, True, False]
+    assert fetched == [
+        "http://a.test/robots.txt",
+        "http://b.test/robots.txt",
+        "http://c.test/robots.txt",
+        "http://b.test/robots.txt",
+    ]
+    assert list(middleware._parsers) == ["c.test", "pending.test", "b.test"]
+    assert isinstance(middleware._parsers["pending.test"], Deferred)
