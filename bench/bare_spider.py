@@ -2,8 +2,8 @@
 
 No robots.txt, no probes, no parsing, no storage: each response is counted and dropped. It
 uses freshness's resolver override (``spiders.resolver``) so it reaches the same simulated
-web, and the same concurrency (``CONCURRENT_REQUESTS`` 64, 2 per host). With ``--polite`` it
-also takes freshness's politeness defaults from ``spiders/settings.py`` (robots.txt, download
+web, and freshness's concurrency (``CONCURRENT_REQUESTS``, ``CONCURRENT_REQUESTS_PER_DOMAIN``).
+With ``--polite`` it also takes freshness's politeness defaults from ``spiders/settings.py`` (robots.txt, download
 delay, AutoThrottle), to separate the cost of politeness from the cost of freshness's work.
 
     python -m bench.bare_spider --urls urls.txt --hosts hosts.json --stats stats.json

@@ -327,6 +327,9 @@ def render(
     png = docs / "benchmarks.png"
     plot(doc, png)
     m = doc["machine"]
+    # The bare spider and LinkChecker run at the measured freshness's concurrency.
+    concurrency = doc["defaults"].get("CONCURRENT_REQUESTS", 64)
+    per_host = doc["defaults"].get("CONCURRENT_REQUESTS_PER_DOMAIN", 2)
     rel = results_path.relative_to(ROOT) if results_path.is_relative_to(ROOT) else results_path
     lines = [
         "# Benchmarks",
@@ -410,11 +413,13 @@ def render(
         + ", ".join(f"`{k}={v}`" for k, v in doc["defaults"].items())
         + ".",
         "- **bare Scrapy** (`bench/bare_spider.py`): GETs the listed URLs and drops the "
-        "responses, with the same resolver override and concurrency (64, 2 per host), Scrapy's "
+        f"responses, with the same resolver override and concurrency ({concurrency}, "
+        f"{per_host} per host), Scrapy's "
         "defaults otherwise (no robots.txt, no delay, redirects followed). The *polite* "
         "variant adds freshness's robots.txt, download delay and AutoThrottle settings, to "
         "tell the cost of politeness from the cost of freshness's own work.",
-        "- **LinkChecker**: `linkchecker -t 64 -r 0 --stdin` (64 threads as freshness's "
+        f"- **LinkChecker**: `linkchecker -t {concurrency} -r 0 --stdin` ({concurrency} "
+        "threads, as freshness's "
         "`CONCURRENT_REQUESTS`, recursion off: only the listed URLs), through a forward proxy "
         "in the same nginx that maps the simulated host names to their addresses, because "
         "LinkChecker cannot be given a resolver; unknown names answer 502 there. Its default "

@@ -46,7 +46,6 @@ DEFAULT_RESULTS = BENCH / "results"
 DEFAULT_DOCS = ROOT / "docs"
 LINKCHECKER_VENV = BENCH / ".venv-linkchecker"
 T0 = dt.datetime(2026, 11, 1, 3, 0, tzinfo=dt.UTC)
-LINKCHECKER_THREADS = 64  # freshness's CONCURRENT_REQUESTS
 LINKCHECKER_BUDGET_S = 20 * 60  # skip LinkChecker where a linear projection exceeds this
 SCHEMA = 1
 
@@ -205,8 +204,10 @@ def run_linkchecker(
 ) -> dict[str, Any]:
     workdir.mkdir(parents=True, exist_ok=True)
     workdir.chmod(0o755)  # LinkChecker drops root privileges to nobody
+    # Comparable concurrency: as many threads as the measured freshness's CONCURRENT_REQUESTS.
+    threads = int(freshness_defaults()["CONCURRENT_REQUESTS"])
     rc = workdir / "linkcheckerrc"
-    rc.write_text(LINKCHECKER_RC.format(threads=LINKCHECKER_THREADS))
+    rc.write_text(LINKCHECKER_RC.format(threads=threads))
     rc.chmod(0o644)
     proxy = f"http://{web.PROXY_ADDRESS}:{web.PROXY_PORT}"
     cmd = [
@@ -214,7 +215,7 @@ def run_linkchecker(
         "-f",
         str(rc),
         "-t",
-        str(LINKCHECKER_THREADS),
+        str(threads),
         "-r",
         "0",
         "--no-status",
@@ -243,7 +244,7 @@ def run_linkchecker(
     figures["urls_checked"] = len(rows)
     figures["urls_valid"] = sum(1 for row in rows if row.get("valid") == "True")
     figures["command"] = shlex.join(cmd) + " < urls.txt"
-    figures["threads"] = LINKCHECKER_THREADS
+    figures["threads"] = threads
     figures["via_proxy"] = proxy
     return figures
 
