@@ -80,6 +80,9 @@ CALLBACKS = (
 )
 
 
+DEFAULT_TARGET_LOADER = "monitor.targets.load_due_targets"
+
+
 class DirectorySpider(Spider):
     name = "directory"
 
@@ -129,14 +132,19 @@ class DirectorySpider(Spider):
         if spider.targets is None and settings.getlist("FRESHNESS_TARGETS"):
             spider.targets = list(settings.getlist("FRESHNESS_TARGETS"))
         if spider.targets is None:
-            loader = load_object(
-                settings.get("FRESHNESS_TARGET_LOADER", "monitor.targets.load_due_targets")
-            )
-            spider.targets = loader(settings)
-            if not spider.listed_domains:
-                from monitor.targets import listed_domains
+            loader_path = settings.get("FRESHNESS_TARGET_LOADER", DEFAULT_TARGET_LOADER)
+            if loader_path == DEFAULT_TARGET_LOADER and not spider.listed_domains:
+                from monitor.targets import load_run
 
-                spider.listed_domains.update(listed_domains(settings))
+                # One plan for both: the targets and the directory's listed domains.
+                spider.targets, domains = load_run(settings)
+                spider.listed_domains.update(domains)
+            else:
+                spider.targets = load_object(loader_path)(settings)
+                if not spider.listed_domains:
+                    from monitor.targets import listed_domains
+
+                    spider.listed_domains.update(listed_domains(settings))
         if isinstance(spider.targets, list):  # an iterator is for the crawl alone
             spider.listed_domains.update(
                 registered_domain(t["url"]) for t in spider.targets if t.get("org_id")

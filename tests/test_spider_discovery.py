@@ -194,6 +194,38 @@ def test_the_spider_reads_an_iterator_of_targets_as_it_schedules_them() -> None:
     assert spider.listed_domains == {"o0.test", "o1.test", "o2.test", "o3.test"}
 
 
+def test_the_spider_plans_a_run_once_for_its_targets_and_listed_domains(
+    tmp_path, monkeypatch
+) -> None:
+    """``scrapy crawl directory`` loads its own targets: one plan gives them and the listed
+    domains, instead of reading the organisations and listed URLs twice."""
+    from pathlib import Path
+
+    from scrapy.utils.test import get_crawler
+
+    import monitor.targets as targets_module
+    from monitor.domains import registered_domain
+    from tests.conftest import run_freshness
+
+    db = f"sqlite:///{tmp_path / 'f.db'}"
+    directory = Path(__file__).resolve().parents[1] / "directory.yaml"
+    run_freshness(tmp_path, "--db", db, "import", str(directory), check=True)
+    plans: list[object] = []
+    plan_run = targets_module.plan_run
+
+    def counted_plan_run(settings):  # the real planner, counted
+        plans.append(settings)
+        return plan_run(settings)
+
+    monkeypatch.setattr(targets_module, "plan_run", counted_plan_run)
+    crawler = get_crawler(DirectorySpider, {"FRESHNESS_DB": db, "TWISTED_REACTOR": None})
+    made = DirectorySpider.from_crawler(crawler)
+    assert len(plans) == 1
+    homepages = {t["url"] for t in made.targets if t["role"] == "homepage"}
+    assert homepages
+    assert {registered_domain(url) for url in homepages} <= made.listed_domains
+
+
 def test_idle_connections_are_dropped_after_the_configured_seconds() -> None:
     """Twisted keeps an idle (or server-closed) connection 240 s; a crawl of thousands of
     hosts then holds thousands of dead connections (spiders/handlers.py). In a subprocess:
