@@ -44,6 +44,7 @@ FRESHNESS_PROBE_TTL = "7d"  # reuse a directory's hard-404 probe this long (0: a
 FRESHNESS_REDIS_LEASE = 600  # seconds a worker may hold an organisation before it is re-queued
 FRESHNESS_REDIS_TIMEOUT = 6 * 3600  # a distributed run gives up waiting for workers after this
 FRESHNESS_WORKER_IDLE = 30  # a worker exits after the queue has been empty this many seconds
+FRESHNESS_WORKER_BATCH = 64  # organisations a worker takes from the queue at a time
 
 # -- Politeness --------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True

@@ -6,8 +6,9 @@ The coordinator (``freshness run --redis URL``) pushes one JSON message per due 
 
 Each worker (``freshness worker --redis URL``) pops messages when idle, crawls the
 organisation's URLs exactly as a single-process run does, and closes itself once the queue has
-stayed empty for ``MAX_IDLE_TIME_BEFORE_CLOSE`` seconds, so workers suit cron and batch
-schedulers.
+stayed empty for ``MAX_IDLE_TIME_BEFORE_CLOSE`` seconds while no organisation of its runs is
+out with another worker (which could die and leave it to be queued again), so workers suit
+cron and batch schedulers.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from typing import Any
 from scrapy import Request
 from scrapy_redis.spiders import RedisMixin
 
-from monitor.distributed import QUEUE_KEY, taken_key
+from monitor.distributed import QUEUE_KEY, done_key, taken_key
 from monitor.outbound import registered_domain
 from spiders.directory import CALLBACKS, DirectorySpider
+
+LEASE_GRACE = 10.0  # seconds past a lease for the coordinator to queue it again
 
 
 class WorkerSpider(RedisMixin, DirectorySpider):
@@ -32,12 +35,37 @@ class WorkerSpider(RedisMixin, DirectorySpider):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(targets=[], **kwargs)
         self.outstanding: dict[str | None, int] = {}
+        self.runs_served: set[int] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WorkerSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        # scrapy-redis takes CONCURRENT_REQUESTS messages at a time unless told: organisations
+        # here, each leased from the moment it is taken, so their number is set on its own.
+        spider.redis_batch_size = max(1, crawler.settings.getint("FRESHNESS_WORKER_BATCH", 64))
+        spider.lease = crawler.settings.getfloat("FRESHNESS_REDIS_LEASE", 600)
         spider.setup_redis(crawler)
         return spider
+
+    def spider_idle(self) -> None:
+        """scrapy-redis closes a worker whose queue stays empty for its idle time. An
+        organisation another worker took is queued again if that worker dies, once its lease
+        runs out: while one is out and within its lease (and a little after, for the
+        coordinator to notice), the queue is not idle for good, so the worker stays."""
+        if self._work_out():
+            self.spider_idle_start_time = int(time.time())
+        super().spider_idle()
+
+    def _work_out(self) -> bool:
+        # A coordinator that died leaves its leases behind: they age past the lease, and the
+        # worker then closes as usual.
+        now = time.time()
+        for run_id in self.runs_served:
+            done = {d.decode() for d in self.server.smembers(done_key(run_id))}
+            for org_id, since in self.server.hgetall(taken_key(run_id)).items():
+                if org_id.decode() not in done and now - float(since) < self.lease + LEASE_GRACE:
+                    return True
+        return False
 
     async def start(self) -> AsyncIterator[Request]:
         for request in self.next_requests():
@@ -52,6 +80,7 @@ class WorkerSpider(RedisMixin, DirectorySpider):
             self.logger.warning("ignoring a malformed queue message: %r", data[:200])
             return
         self.server.hset(taken_key(run_id), org_id, str(time.time()))
+        self.runs_served.add(run_id)
         self.outstanding[org_id] = self.outstanding.get(org_id, 0) + len(targets)
         self.listed_domains.update(registered_domain(t["url"]) for t in targets if t.get("url"))
         for target in targets:

@@ -158,3 +158,37 @@ def test_the_coordinator_sends_the_digest_once_after_every_worker_is_done(
     assert len(dead) == N // 10
     text = digest["message"].lower()
     assert all(org in text for org in sorted(dead)), digest["message"][:500]
+
+
+def test_an_idle_worker_waits_while_another_workers_organisation_is_within_its_lease(
+    redis_server,
+) -> None:
+    """A worker whose queue is empty stays while an organisation of its runs is out with
+    another worker: that worker may die, and the organisation come back once its lease ends.
+    Leases a dead coordinator left behind age out, and the worker then closes as usual."""
+    import redis
+    from scrapy.utils.test import get_crawler
+
+    from monitor.distributed import done_key, taken_key
+    from spiders.worker import LEASE_GRACE, WorkerSpider
+
+    client = redis.Redis.from_url(redis_server.url)
+    run_id = 9_000 + os.getpid() % 1000  # keys of no other test's run
+    crawler = get_crawler(
+        WorkerSpider,
+        {"REDIS_URL": redis_server.url, "FRESHNESS_REDIS_LEASE": "5", "TWISTED_REACTOR": None},
+    )
+    worker = WorkerSpider.from_crawler(crawler)
+    assert worker.redis_batch_size == 64  # FRESHNESS_WORKER_BATCH, not CONCURRENT_REQUESTS
+    try:
+        assert not worker._work_out()  # no run served yet
+        worker.runs_served.add(run_id)
+        client.hset(taken_key(run_id), "mine", str(time.time()))
+        client.sadd(done_key(run_id), "mine")
+        assert not worker._work_out()  # taken and done
+        client.hset(taken_key(run_id), "theirs", str(time.time() - 1))
+        assert worker._work_out()  # another worker's, within its lease
+        client.hset(taken_key(run_id), "theirs", str(time.time() - 5 - LEASE_GRACE - 1))
+        assert not worker._work_out()  # long past its lease: nobody will queue it again
+    finally:
+        client.delete(taken_key(run_id), done_key(run_id))
