@@ -71,16 +71,39 @@ class WorkerSpider(RedisMixin, DirectorySpider):
         for request in self.next_requests():
             yield request
 
+    def next_requests(self) -> Iterator[Request]:
+        """A batch of organisations from the queue, every one marked taken before any is
+        crawled. scrapy-redis makes each message's requests only as Scrapy asks for them: a
+        worker killed in between held organisations that were neither queued nor taken, and
+        so never queued again, and the run waited for them until it gave up."""
+        taken = [
+            m for m in map(self._take, self.fetch_data(self.redis_key, self.redis_batch_size)) if m
+        ]
+        for message in taken:
+            yield from self._requests_for(message)
+
     def make_request_from_data(self, data: bytes | str) -> Iterator[Request]:
         """One organisation's targets; its lease starts now."""
+        message = self._take(data)
+        if message is not None:
+            yield from self._requests_for(message)
+
+    def _take(self, data: bytes | str) -> dict[str, Any] | None:
+        """The message, its organisation marked taken by this worker (its lease starts)."""
         try:
             message = json.loads(data)
-            run_id, org_id, targets = message["run_id"], message["org_id"], message["targets"]
+            run_id, org_id = message["run_id"], message["org_id"]
+            if not isinstance(message["targets"], list):
+                raise TypeError("targets is not a list")
         except (ValueError, KeyError, TypeError):
             self.logger.warning("ignoring a malformed queue message: %r", data[:200])
-            return
+            return None
         self.server.hset(taken_key(run_id), org_id, str(time.time()))
         self.runs_served.add(run_id)
+        return message
+
+    def _requests_for(self, message: dict[str, Any]) -> Iterator[Request]:
+        run_id, org_id, targets = message["run_id"], message["org_id"], message["targets"]
         self.outstanding[org_id] = self.outstanding.get(org_id, 0) + len(targets)
         self.listed_domains.update(registered_domain(t["url"]) for t in targets if t.get("url"))
         for target in targets:

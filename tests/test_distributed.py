@@ -192,3 +192,41 @@ def test_an_idle_worker_waits_while_another_workers_organisation_is_within_its_l
         assert not worker._work_out()  # long past its lease: nobody will queue it again
     finally:
         client.delete(taken_key(run_id), done_key(run_id))
+
+
+def test_a_worker_marks_its_whole_batch_taken_before_crawling_any_of_it(redis_server) -> None:
+    """Organisations popped from the queue but not yet scheduled must already be taken: a
+    worker killed then would otherwise lose them (neither queued nor taken, never re-queued)."""
+    import json
+
+    import redis
+    from scrapy.utils.test import get_crawler
+
+    from monitor.distributed import QUEUE_KEY, taken_key
+    from spiders.worker import WorkerSpider
+
+    client = redis.Redis.from_url(redis_server.url)
+    run_id = 8_000 + os.getpid() % 1000
+    client.delete(QUEUE_KEY)
+    messages = [
+        json.dumps(
+            {
+                "run_id": run_id,
+                "org_id": f"o{i}",
+                "targets": [{"org_id": f"o{i}", "role": "homepage", "url": f"http://o{i}.test/"}],
+            }
+        )
+        for i in range(3)
+    ]
+    client.rpush(QUEUE_KEY, *messages, "not json")
+    crawler = get_crawler(WorkerSpider, {"REDIS_URL": redis_server.url, "TWISTED_REACTOR": None})
+    worker = WorkerSpider.from_crawler(crawler)
+    try:
+        requests = worker.next_requests()
+        first = next(requests)
+        assert first.url == "http://o0.test/"
+        assert sorted(k.decode() for k in client.hkeys(taken_key(run_id))) == ["o0", "o1", "o2"]
+        assert [r.url for r in requests] == ["http://o1.test/", "http://o2.test/"]
+        assert client.llen(QUEUE_KEY) == 0  # the malformed message was dropped, with a warning
+    finally:
+        client.delete(taken_key(run_id), QUEUE_KEY)
