@@ -167,13 +167,13 @@ def run_crawl(
     if not record:
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     items: list[dict[str, Any]] = []
-    if target_counts is None and targets is not None and not isinstance(targets, list):
-        targets = list(targets)
-    remaining: dict[str, int] = dict(target_counts or {})
     if target_counts is None:
-        for target in targets or []:
-            if target.get("org_id"):
-                remaining[target["org_id"]] = remaining.get(target["org_id"], 0) + 1
+        from monitor.targets import targets_by_organisation
+
+        if targets is not None and not isinstance(targets, list):
+            targets = list(targets)  # counted, then crawled
+        target_counts = targets_by_organisation(targets or [])
+    remaining = dict(target_counts)
     total = len(remaining)
     done = 0
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,15 +127,19 @@ def write_shard_targets(
     time (``iter_targets``) needs to tell when an organisation is done.
     """
     policy = Policy.from_settings(settings)
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     with path.open("w", encoding="utf-8") as out, store.transaction() as repo:
         for start in range(0, len(org_ids), chunk):
             ids = list(org_ids[start : start + chunk])
-            for target in _targets(repo, ids, discover, selectors, now, policy):
-                out.write(json.dumps(target) + "\n")
-                if target.get("org_id"):
-                    counts[target["org_id"]] = counts.get(target["org_id"], 0) + 1
-    return counts
+            targets = _targets(repo, ids, discover, selectors, now, policy)
+            out.writelines(json.dumps(target) + "\n" for target in targets)
+            counts.update(targets_by_organisation(targets))
+    return dict(counts)
+
+
+def targets_by_organisation(targets: Iterable[dict[str, Any]]) -> Counter[str]:
+    """How many of ``targets`` each organisation has (canaries, which have none, left out)."""
+    return Counter(target["org_id"] for target in targets if target.get("org_id"))
 
 
 def iter_targets(path: Path) -> Iterator[dict[str, Any]]:

@@ -389,6 +389,9 @@ class DirectorySpider(Spider):
             return
         text = _safe_text(response)
         tree = as_tree(text)
+        description, types = meta_description(tree), page_types(tree)
+        site_name = extract_identity(tree, response.url).get("og_site_name")
+        facts = page_facts(text, tree=tree)  # last: it strips the tree
         meta = response.meta
         key = meta["candidate_key"]
         item = {
@@ -405,17 +408,15 @@ class DirectorySpider(Spider):
             "elapsed_ms": None,
             "headers": {},
             "facts": {
-                "title": None,
-                "description": meta_description(tree),
-                "page_types": page_types(tree),
+                "title": facts.get("title"),
+                "description": description,
+                "page_types": types,
                 "linked_from": list(self._candidate_links.get(key, [])),
                 "link_text": meta.get("link_text"),
                 "domain": meta["domain"],
-                "site_name": extract_identity(tree, response.url).get("og_site_name"),
+                "site_name": site_name,
             },
         }
-        facts = page_facts(text, tree=tree)  # last: it strips the tree
-        item["facts"]["title"] = facts.get("title")
         self._candidate_items[key] = item  # kept without the text, for later links
         yield {**item, "facts": {**item["facts"], "text": (facts.get("text") or "")[:5000]}}
 

@@ -76,16 +76,9 @@ class WorkerSpider(RedisMixin, DirectorySpider):
         crawled. scrapy-redis makes each message's requests only as Scrapy asks for them: a
         worker killed in between held organisations that were neither queued nor taken, and
         so never queued again, and the run waited for them until it gave up."""
-        taken = [
-            m for m in map(self._take, self.fetch_data(self.redis_key, self.redis_batch_size)) if m
-        ]
+        batch = self.fetch_data(self.redis_key, self.redis_batch_size)
+        taken = [message for message in map(self._take, batch) if message is not None]
         for message in taken:
-            yield from self._requests_for(message)
-
-    def make_request_from_data(self, data: bytes | str) -> Iterator[Request]:
-        """One organisation's targets; its lease starts now."""
-        message = self._take(data)
-        if message is not None:
             yield from self._requests_for(message)
 
     def _take(self, data: bytes | str) -> dict[str, Any] | None:
