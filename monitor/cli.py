@@ -595,7 +595,8 @@ def demo_cmd(workdir: Path | None, fmt: str) -> None:
     "--idle",
     type=int,
     default=None,
-    help="Exit after the queue has been empty this many seconds [FRESHNESS_WORKER_IDLE, 30].",
+    help="Exit after the queue has been empty this many seconds, once no other worker's "
+    "organisation could still come back to it [FRESHNESS_WORKER_IDLE, 30].",
 )
 @settings_option
 @click.pass_obj
@@ -604,7 +605,8 @@ def worker_cmd(obj: Context, redis_url: str, idle: int | None, overrides: tuple[
     """Crawl organisations queued by `freshness run --redis`; exit when the queue is idle.
 
     Run as many as you like, on many machines, all with the same --db (PostgreSQL) and
-    --redis. A worker killed mid-crawl loses nothing: its organisations are queued again.
+    --redis. A worker killed mid-crawl loses nothing: its organisations are queued again
+    once their lease (FRESHNESS_REDIS_LEASE) runs out, and an idle worker waits for them.
 
     \b
     Example:
