@@ -362,7 +362,9 @@ class Repository:
         """What a run saw, lightly: the last observation of each link (or, for a link-less
         one, each organisation and URL) in the run, with its category and error message but
         without its facts beyond ``role`` and ``discovered``. A re-queued organisation
-        half-done by a dead worker counts once."""
+        half-done by a dead worker counts once. Discovery candidates are all kept: a site
+        linked from two pages may be recorded twice, each naming the page that links to it,
+        and the new-organisation check needs every one."""
         query = (
             select(
                 ObservationRow.id,
@@ -390,7 +392,12 @@ class Repository:
             role,
             discovered,
         ) in self.session.execute(query):
-            key = link_id if link_id is not None else (org_id, url)
+            if role == "candidate":
+                key: tuple[Any, ...] = ("observation", obs_id)
+            elif link_id is not None:
+                key = ("link", link_id)
+            else:
+                key = ("url", org_id, url)
             latest[key] = Observation(
                 id=obs_id,
                 run_id=run_id,

@@ -482,6 +482,65 @@ def test_run_census_keeps_the_last_observation_of_each_link(store_factory) -> No
     assert "text" not in slimmed.facts
 
 
+def test_a_site_linked_from_two_pages_is_proposed_with_both(store_factory) -> None:
+    """The spider records a linked site once per linking page when the site's own page was
+    read before the second link was seen. Both records reach the new-organisation check, so
+    the finding names every page that links to it, whichever came first."""
+    from monitor.policy import Policy
+    from monitor.service import conclude_run, start_run
+
+    store = store_factory()
+    with store.transaction() as repo:
+        repo.sync_directory([entry("a", groups_url="http://a.test/groups")], NOW)
+        home, groups = sorted(repo.link_states(), key=lambda s: s.id)
+    run_id = start_run(store, NOW)
+
+    def candidate(linked_from: str, **facts: object) -> Observation:
+        return Observation(
+            org_id="a",
+            url="http://peers.test/",
+            final_url="http://peers.test/",
+            fetched_at=NOW,
+            run_id=run_id,
+            status=200,
+            facts={
+                "role": "candidate",
+                "domain": "peers.test",
+                "linked_from": [linked_from],
+                "title": "Peer support for dancers",
+                **facts,
+            },
+        )
+
+    with store.transaction() as repo:
+        repo.record_observations(
+            [
+                *(
+                    Observation(
+                        org_id="a",
+                        url=link.url,
+                        fetched_at=NOW,
+                        link_id=link.id,
+                        run_id=run_id,
+                        status=200,
+                        category="ok",
+                        facts={"role": role},
+                    )
+                    for link, role in ((home, "homepage"), (groups, "groups"))
+                ),
+                candidate("http://a.test/", text="Our peer support groups meet weekly."),
+                candidate("http://a.test/partners"),  # the copy: no text
+            ]
+        )
+    with store.transaction() as repo:
+        census = repo.run_census(run_id)
+    assert sorted(o.facts["role"] for o in census) == ["candidate"] * 2 + ["groups", "homepage"]
+    conclude_run(store, run_id, [], now=NOW, policy=Policy())
+    with store.transaction() as repo:
+        (found,) = repo.findings(kind="new_organisation")
+    assert found.details["linked_from"] == ["http://a.test/", "http://a.test/partners"]
+
+
 def test_planning_reads_only_what_a_run_needs(store_factory) -> None:
     store = store_factory()
     full = entry(
