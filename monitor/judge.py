@@ -179,7 +179,8 @@ def judge_run(
                     seen=(groups_seen or {}).get(obs.link_id, ()),
                     now=now,
                 )
-    _new_organisations(judgement, candidates, entries, now)
+    if candidates:  # the listed domains take the whole directory to compute: only when needed
+        _new_organisations(judgement, candidates, entries, now)
     return judgement
 
 
