@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -315,29 +315,31 @@ class Repository:
         ]
 
     def record_observations(self, observations: Iterable[Observation]) -> None:
+        # A bulk INSERT of plain rows: no ORM object per observation. The coordinating
+        # process records every observation of a run while its crawlers share its cores.
         rows = [
-            ObservationRow(
-                run_id=o.run_id,
-                org_id=o.org_id,
-                link_id=o.link_id,
-                url=o.url,
-                fetched_at=o.fetched_at,
-                status=o.status,
-                final_url=o.final_url,
-                redirect_chain=o.redirect_chain,
-                error=o.error,
-                error_message=o.error_message,
-                elapsed_ms=o.elapsed_ms,
-                headers=o.headers,
-                facts=o.facts,
-                category=o.category,
-                evidence=o.evidence,
-                confidence=o.confidence,
-            )
+            {
+                "run_id": o.run_id,
+                "org_id": o.org_id,
+                "link_id": o.link_id,
+                "url": o.url,
+                "fetched_at": o.fetched_at,
+                "status": o.status,
+                "final_url": o.final_url,
+                "redirect_chain": o.redirect_chain,
+                "error": o.error,
+                "error_message": o.error_message,
+                "elapsed_ms": o.elapsed_ms,
+                "headers": o.headers,
+                "facts": o.facts,
+                "category": o.category,
+                "evidence": o.evidence,
+                "confidence": o.confidence,
+            }
             for o in observations
         ]
-        self.session.add_all(rows)
-        self.session.flush()
+        if rows:
+            self.session.execute(insert(ObservationRow), rows)
 
     def observations(
         self,
