@@ -19,14 +19,18 @@ is asked for again (a 304 from the cache above).
 from __future__ import annotations
 
 import logging
+import os
 import pickle
+import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.response import response_from_dict
 from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
@@ -62,18 +66,45 @@ class RobotsTxtRevalidationPolicy(RFC2616Policy):
 
 
 class SafeFilesystemCacheStorage(FilesystemCacheStorage):
-    """Scrapy's filesystem cache, where an unreadable entry is a miss, not a crash.
+    """Scrapy's filesystem cache, with each entry in one file, written whole or not at all;
+    an unreadable entry is a miss, not a crash.
 
+    Scrapy's own storage writes seven files and a directory per response. That was about 2% of
+    a crawler's CPU in a first pass over 1,000 organisations (py-spy), for robots.txt alone.
     Two crawler processes of one run may write the same host's entry at once (a linked site
-    reached from both shards); a half-written entry then reads as absent and is fetched again.
+    reached from both shards): each writes a file of its own and renames it into place, so a
+    reader finds one whole entry or none. An entry Scrapy's storage wrote (a directory) is a
+    miss: that host's robots.txt is fetched in full once more.
     """
 
     def retrieve_response(self, spider: Any, request: Request) -> Response | None:
+        path = self._entry_path(spider, request)
         try:
-            return super().retrieve_response(spider, request)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, KeyError) as exc:
+            with open(path, "rb") as f:
+                entry = pickle.load(f)  # noqa: S301 (our own cache directory, as Scrapy's)
+            timestamp = float(entry["timestamp"])
+            response = response_from_dict(entry["response"])
+        except FileNotFoundError:
+            return None
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, KeyError, TypeError) as exc:
             logger.debug("robots.txt cache entry for %s unreadable (%s)", request.url, exc)
             return None
+        if 0 < self.expiration_secs < time.time() - timestamp:
+            return None
+        request.meta["cache_timestamp"] = timestamp
+        return response
+
+    def store_response(self, spider: Any, request: Request, response: Response) -> None:
+        path = self._entry_path(spider, request)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        entry = {"url": request.url, "timestamp": time.time(), "response": response.to_dict()}
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        with open(partial, "wb") as f:
+            pickle.dump(entry, f, protocol=4)
+        os.replace(partial, path)
+
+    def _entry_path(self, spider: Any, request: Request) -> Path:
+        return Path(f"{self._get_request_path(spider, request)}.entry")
 
 
 class BoundedRobotsTxtMiddleware(RobotsTxtMiddleware):

@@ -178,9 +178,11 @@ def test_robots_txt_is_kept_between_runs_and_revalidated(freshness, tmp_path) ->
         # observations, never a fetch.
         assert web.count("keepout.test", "/private/", "GET") == 0
         assert [o["robots_disallowed"] for o in _private(monitor)] == [True, True]
-    # Kept under the working directory, in Scrapy's HTTP cache layout: one entry, keepout's.
+    # Kept under the working directory, in Scrapy's HTTP cache layout with one file per
+    # entry: one entry, keepout's, and no partly written file left beside it.
     cache = tmp_path / ".scrapy" / "freshness-cache"
-    entries = list(cache.glob("directory/*/*/pickled_meta"))
+    assert [p.suffix for p in cache.glob("directory/*/*")] == [".entry"]
+    entries = list(cache.glob("directory/*/*.entry"))
     assert len(entries) == 1
 
 

@@ -4,6 +4,7 @@ robots.txt middleware holds the rules of FRESHNESS_ROBOTS_PARSERS hosts at most.
 
 from __future__ import annotations
 
+from pathlib import Path
 from time import monotonic
 
 from scrapy import Request
@@ -113,3 +114,45 @@ def test_robots_rules_of_the_least_recently_used_hosts_are_dropped_and_fetched_a
     ]
     assert list(middleware._parsers) == ["c.test", "pending.test", "b.test"]
     assert isinstance(middleware._parsers["pending.test"], Deferred)
+
+
+def test_robots_cache_entries_are_one_file_each_and_unreadable_ones_are_misses(tmp_path) -> None:
+    from scrapy.http import TextResponse
+    from scrapy.spiders import Spider
+
+    from spiders.robotscache import SafeFilesystemCacheStorage
+
+    crawler = get_crawler(settings_dict={"HTTPCACHE_DIR": str(tmp_path), "TWISTED_REACTOR": None})
+    spider = Spider("directory")
+    spider.crawler = crawler
+    storage = SafeFilesystemCacheStorage(crawler.settings)
+    storage.open_spider(spider)
+    request = Request("http://a.test/robots.txt")
+    body = b"User-agent: *\nDisallow: /private/\n"
+    response = TextResponse(
+        "http://a.test/robots.txt",
+        status=200,
+        headers={"ETag": '"v1"', "Content-Type": "text/plain"},
+        body=body,
+    )
+    assert storage.retrieve_response(spider, Request(request.url)) is None  # nothing yet
+    storage.store_response(spider, request, response)
+    (entry,) = (p for p in tmp_path.rglob("*") if p.is_file())
+    assert entry.suffix == ".entry"  # one file, and no partial one left beside it
+
+    again = Request(request.url)
+    cached = storage.retrieve_response(spider, again)
+    assert isinstance(cached, TextResponse)
+    assert (cached.url, cached.status, cached.body) == (response.url, 200, body)
+    assert cached.headers[b"ETag"] == b'"v1"'  # what the next run revalidates with
+    assert again.meta["cache_timestamp"] > 0
+
+    for damage in (b"", b"not a pickle", entry.read_bytes()[:20]):
+        entry.write_bytes(damage)  # half-written by a crashed process, or anything else
+        assert storage.retrieve_response(spider, Request(request.url)) is None
+    # An entry in Scrapy's own layout (a directory of files) is a miss too, not an error.
+    entry.unlink()
+    old = Path(f"{entry.with_suffix('')}")
+    old.mkdir()
+    (old / "pickled_meta").write_bytes(b"x")
+    assert storage.retrieve_response(spider, Request(request.url)) is None
