@@ -18,6 +18,7 @@ is asked for again (a 304 from the cache above).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -95,13 +96,20 @@ class SafeFilesystemCacheStorage(FilesystemCacheStorage):
         return response
 
     def store_response(self, spider: Any, request: Request, response: Response) -> None:
+        # The cache only saves a download next run: failing to write it (a full disk, an
+        # unwritable HTTPCACHE_DIR) must not fail the robots.txt fetch that is under way.
         path = self._entry_path(spider, request)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        entry = {"url": request.url, "timestamp": time.time(), "response": response.to_dict()}
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        with open(partial, "wb") as f:
-            pickle.dump(entry, f, protocol=4)
-        os.replace(partial, path)
+        entry = {"url": request.url, "timestamp": time.time(), "response": response.to_dict()}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(partial, "wb") as f:
+                pickle.dump(entry, f, protocol=4)
+            os.replace(partial, path)
+        except (OSError, pickle.PicklingError, TypeError) as exc:
+            logger.warning("robots.txt for %s not cached: %s", request.url, exc)
+            with contextlib.suppress(OSError):
+                partial.unlink()
 
     def _entry_path(self, spider: Any, request: Request) -> Path:
         return Path(f"{self._get_request_path(spider, request)}.entry")

@@ -156,3 +156,11 @@ def test_robots_cache_entries_are_one_file_each_and_unreadable_ones_are_misses(t
     old.mkdir()
     (old / "pickled_meta").write_bytes(b"x")
     assert storage.retrieve_response(spider, Request(request.url)) is None
+
+    # A cache that cannot be written costs the next run a download, never this fetch.
+    blocked = Request("http://b.test/robots.txt")
+    where = storage._entry_path(spider, blocked)
+    where.parent.parent.mkdir(parents=True, exist_ok=True)
+    where.parent.write_bytes(b"a file where the entry's directory should be")
+    storage.store_response(spider, blocked, response)  # logged, not raised
+    assert storage.retrieve_response(spider, Request(blocked.url)) is None
