@@ -75,24 +75,33 @@ class WorkerSpider(RedisMixin, DirectorySpider):
         """A batch of organisations from the queue, every one marked taken before any is
         crawled. scrapy-redis makes each message's requests only as Scrapy asks for them: a
         worker killed in between held organisations that were neither queued nor taken, and
-        so never queued again, and the run waited for them until it gave up."""
+        so never queued again, and the run waited for them until it gave up. The whole batch
+        is marked in one round trip per run (usually one), so the window between popping it
+        and marking it is one round trip, not one per organisation."""
         batch = self.fetch_data(self.redis_key, self.redis_batch_size)
-        taken = [message for message in map(self._take, batch) if message is not None]
+        taken = [message for message in map(self._read_message, batch) if message is not None]
+        since = str(time.time())
+        for run_id in {message["run_id"] for message in taken}:
+            leases = {m["org_id"]: since for m in taken if m["run_id"] == run_id}
+            self.server.hset(taken_key(run_id), mapping=leases)
+            self.runs_served.add(run_id)
         for message in taken:
             yield from self._requests_for(message)
 
-    def _take(self, data: bytes | str) -> dict[str, Any] | None:
-        """The message, its organisation marked taken by this worker (its lease starts)."""
+    def _read_message(self, data: bytes | str) -> dict[str, Any] | None:
+        """A queue message, or None (logged) when it is not one of ours."""
         try:
             message = json.loads(data)
-            run_id, org_id = message["run_id"], message["org_id"]
-            if not isinstance(message["targets"], list):
-                raise TypeError("targets is not a list")
-        except (ValueError, KeyError, TypeError):
+        except ValueError:
+            message = None
+        if not (
+            isinstance(message, dict)
+            and "run_id" in message
+            and "org_id" in message
+            and isinstance(message.get("targets"), list)
+        ):
             self.logger.warning("ignoring a malformed queue message: %r", data[:200])
             return None
-        self.server.hset(taken_key(run_id), org_id, str(time.time()))
-        self.runs_served.add(run_id)
         return message
 
     def _requests_for(self, message: dict[str, Any]) -> Iterator[Request]:

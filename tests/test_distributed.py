@@ -218,7 +218,13 @@ def test_a_worker_marks_its_whole_batch_taken_before_crawling_any_of_it(redis_se
         )
         for i in range(3)
     ]
-    client.rpush(QUEUE_KEY, *messages, "not json")
+    malformed = [
+        "not json",
+        "[1, 2]",
+        json.dumps({"run_id": run_id}),
+        json.dumps({"run_id": run_id, "org_id": "bad", "targets": "not a list"}),
+    ]
+    client.rpush(QUEUE_KEY, *messages, *malformed)
     crawler = get_crawler(WorkerSpider, {"REDIS_URL": redis_server.url, "TWISTED_REACTOR": None})
     worker = WorkerSpider.from_crawler(crawler)
     try:
@@ -227,6 +233,6 @@ def test_a_worker_marks_its_whole_batch_taken_before_crawling_any_of_it(redis_se
         assert first.url == "http://o0.test/"
         assert sorted(k.decode() for k in client.hkeys(taken_key(run_id))) == ["o0", "o1", "o2"]
         assert [r.url for r in requests] == ["http://o1.test/", "http://o2.test/"]
-        assert client.llen(QUEUE_KEY) == 0  # the malformed message was dropped, with a warning
+        assert client.llen(QUEUE_KEY) == 0  # malformed messages were dropped, with a warning
     finally:
         client.delete(taken_key(run_id), QUEUE_KEY)
