@@ -30,6 +30,7 @@ import platform
 import shlex
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -488,6 +489,20 @@ def bench_one(n: int, args: argparse.Namespace, nginx_exe: str, lc: Path | None)
         bare = run_bare(base, nginx, args.timeout, polite=False)
         result["bare_scrapy"] = bare
         print(f"[bench] {n}: bare {bare['wall_s']} s", flush=True)
+        result["rounds"] = [_round(1, first, bare)]
+        for number in range(2, args.rounds + 1):
+            # The machine's speed drifts within minutes: pairs timed one after the other,
+            # in the same order as the first, tell freshness's cost from the drift.
+            again = fresh_first_pass(base, built, rundir, nginx, args.timeout, f"round-{number}")
+            bare_again = run_bare(
+                base, nginx, args.timeout, polite=False, label=f"bare-round-{number}"
+            )
+            result["rounds"].append(_round(number, again, bare_again))
+            print(
+                f"[bench] {n}: round {number}: first pass {again['wall_s']} s, "
+                f"bare {bare_again['wall_s']} s",
+                flush=True,
+            )
         if args.bare_polite:
             polite = run_bare(base, nginx, args.timeout, polite=True)
             result["bare_scrapy_polite"] = polite
@@ -513,20 +528,8 @@ def bench_one(n: int, args: argparse.Namespace, nginx_exe: str, lc: Path | None)
         for k, override in enumerate(args.what_if):
             # Not freshness's defaults: what one setting changes, on a fresh store.
             print(f"[bench] {n}: what if {override}", flush=True)
-            wdir = base / f"what-if-{k}"
-            wdir.mkdir()
-            shutil.copy(rundir / "freshness.toml", wdir / "freshness.toml")
-            wdb = wdir / "freshness.db"
-            subprocess.run(
-                [*freshness_command(), "--db", f"sqlite:///{wdb}", "import"]
-                + [str(built.prefix / "directory.yaml")],
-                cwd=wdir,
-                env=clean_env(),
-                check=True,
-                capture_output=True,
-            )
-            figures = freshness_pass(
-                wdir, wdb, T0, nginx, args.timeout, "first", tuple(override.split())
+            figures = fresh_first_pass(
+                base, built, rundir, nginx, args.timeout, f"what-if-{k}", tuple(override.split())
             )
             result.setdefault("what_if", []).append({"settings": override, "first": figures})
             print(f"[bench] {n}: what if {override}: {figures['wall_s']} s", flush=True)
@@ -560,8 +563,46 @@ def bench_one(n: int, args: argparse.Namespace, nginx_exe: str, lc: Path | None)
     return result
 
 
-def run_bare(base: Path, nginx: web.Nginx, timeout: float, *, polite: bool) -> dict[str, Any]:
-    label = "bare-polite" if polite else "bare"
+def fresh_first_pass(
+    base: Path,
+    built: web.BuiltWeb,
+    rundir: Path,
+    nginx: web.Nginx,
+    timeout: float,
+    name: str,
+    overrides: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """One more first pass, on a fresh store in ``base/name``, with ``rundir``'s config."""
+    workdir = base / name
+    workdir.mkdir()
+    shutil.copy(rundir / "freshness.toml", workdir / "freshness.toml")
+    db = workdir / "freshness.db"
+    subprocess.run(
+        [*freshness_command(), "--db", f"sqlite:///{db}", "import"]
+        + [str(built.prefix / "directory.yaml")],
+        cwd=workdir,
+        env=clean_env(),
+        check=True,
+        capture_output=True,
+    )
+    return freshness_pass(workdir, db, T0, nginx, timeout, "first", overrides)
+
+
+def _round(number: int, first: dict[str, Any], bare: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "round": number,
+        "freshness_first_wall_s": first["wall_s"],
+        "freshness_first_cpu_s": round(first["cpu_user_s"] + first["cpu_sys_s"], 2),
+        "bare_wall_s": bare["wall_s"],
+        "bare_cpu_s": round(bare["cpu_user_s"] + bare["cpu_sys_s"], 2),
+        "freshness_over_bare_wall": _ratio(first["wall_s"], bare["wall_s"]),
+    }
+
+
+def run_bare(
+    base: Path, nginx: web.Nginx, timeout: float, *, polite: bool, label: str | None = None
+) -> dict[str, Any]:
+    label = label or ("bare-polite" if polite else "bare")
     workdir = base / label
     workdir.mkdir(exist_ok=True)
     cmd = [
@@ -602,8 +643,14 @@ def ratios(result: dict[str, Any]) -> dict[str, Any]:
     bare = result["bare_scrapy"]
     polite = result.get("bare_scrapy_polite") or {}
     lc = result.get("linkchecker") or {}
+    per_round = [r["freshness_over_bare_wall"] for r in result.get("rounds", [])]
+    per_round = [r for r in per_round if r is not None]
     return {
         "freshness_over_bare_wall": _ratio(first["wall_s"], bare["wall_s"]),
+        # Only with --rounds above 1: the median of each round's ratio.
+        "freshness_over_bare_wall_median": (
+            round(statistics.median(per_round), 3) if len(per_round) > 1 else None
+        ),
         "freshness_over_bare_polite_wall": _ratio(first["wall_s"], polite.get("wall_s")),
         "linkchecker_over_freshness_wall": _ratio(lc.get("wall_s"), first["wall_s"]),
         "second_over_first_wall": _ratio(second["wall_s"], first["wall_s"]),
@@ -654,6 +701,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--docs", type=Path, default=DEFAULT_DOCS)
     parser.add_argument("--no-docs", action="store_true", help="write the JSON only")
     parser.add_argument("--no-linkchecker", action="store_true")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="time freshness's first pass and the bare crawl this many times, one pair after "
+        "the other, and report the median ratio too (default 1)",
+    )
     parser.add_argument("--no-bare-polite", dest="bare_polite", action="store_false")
     parser.add_argument("--profile", action="store_true", help="py-spy on the smallest N")
     parser.add_argument(
@@ -669,6 +723,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--port", type=int, help=f"the sites' port (default {web.PORT}, 18080 with --quick)"
     )
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error(f"--rounds must be 1 or more, got {args.rounds}")
     if args.port is None:
         args.port = 18080 if args.quick else web.PORT
     if args.quick:
