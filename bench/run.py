@@ -535,23 +535,7 @@ def bench_one(n: int, args: argparse.Namespace, nginx_exe: str, lc: Path | None)
             print(f"[bench] {n}: what if {override}: {figures['wall_s']} s", flush=True)
         if args.profile and n == min(args.orgs):
             print(f"[bench] {n}: profiling one more first pass with py-spy", flush=True)
-            prof_dir = base / "profile"
-            prof_dir.mkdir(exist_ok=True)
-            shutil.copy(rundir / "freshness.toml", prof_dir / "freshness.toml")
-            prof_db = prof_dir / "freshness.db"
-            subprocess.run(
-                [
-                    *freshness_command(),
-                    "--db",
-                    f"sqlite:///{prof_db}",
-                    "import",
-                    str(built.prefix / "directory.yaml"),
-                ],
-                cwd=prof_dir,
-                env=clean_env(),
-                check=True,
-                capture_output=True,
-            )
+            prof_dir, prof_db = fresh_store(base, built, rundir, "profile")
             result["profile"] = profile_pass(prof_dir, prof_db, n)
         errors = nginx.serious_errors()
         result["nginx_serious_errors"] = len(errors)
@@ -573,8 +557,14 @@ def fresh_first_pass(
     overrides: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """One more first pass, on a fresh store in ``base/name``, with ``rundir``'s config."""
+    workdir, db = fresh_store(base, built, rundir, name)
+    return freshness_pass(workdir, db, T0, nginx, timeout, "first", overrides)
+
+
+def fresh_store(base: Path, built: web.BuiltWeb, rundir: Path, name: str) -> tuple[Path, Path]:
+    """``base/name`` with ``rundir``'s config and a new store holding the web's directory."""
     workdir = base / name
-    workdir.mkdir()
+    workdir.mkdir(exist_ok=True)
     shutil.copy(rundir / "freshness.toml", workdir / "freshness.toml")
     db = workdir / "freshness.db"
     subprocess.run(
@@ -585,7 +575,7 @@ def fresh_first_pass(
         check=True,
         capture_output=True,
     )
-    return freshness_pass(workdir, db, T0, nginx, timeout, "first", overrides)
+    return workdir, db
 
 
 def _round(number: int, first: dict[str, Any], bare: dict[str, Any]) -> dict[str, Any]:

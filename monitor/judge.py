@@ -179,8 +179,7 @@ def judge_run(
                     seen=(groups_seen or {}).get(obs.link_id, ()),
                     now=now,
                 )
-    if candidates:  # the listed domains take the whole directory to compute: only when needed
-        _new_organisations(judgement, candidates, entries, now)
+    _new_organisations(judgement, candidates, entries, now)
     return judgement
 
 
@@ -363,6 +362,8 @@ def _new_organisations(
     A site may be seen several times in a run (linked from several pages or organisations);
     it is proposed once, when one of its pages qualifies, with every page that links to it.
     """
+    if not candidates:  # the listed domains take the whole directory to compute
+        return
     known = listed_domains(entries.values())
     by_domain: dict[str, list[Observation]] = {}
     for obs in candidates:

@@ -81,9 +81,11 @@ class WorkerSpider(RedisMixin, DirectorySpider):
         batch = self.fetch_data(self.redis_key, self.redis_batch_size)
         taken = [message for message in map(self._read_message, batch) if message is not None]
         since = str(time.time())
-        for run_id in {message["run_id"] for message in taken}:
-            leases = {m["org_id"]: since for m in taken if m["run_id"] == run_id}
-            self.server.hset(taken_key(run_id), mapping=leases)
+        leases: dict[int, dict[str, str]] = {}
+        for message in taken:
+            leases.setdefault(message["run_id"], {})[message["org_id"]] = since
+        for run_id, taken_now in leases.items():
+            self.server.hset(taken_key(run_id), mapping=taken_now)
             self.runs_served.add(run_id)
         for message in taken:
             yield from self._requests_for(message)
