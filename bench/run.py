@@ -11,8 +11,8 @@ nginx on loopback addresses, and runs over the same 2N listed URLs, one after th
 4. LinkChecker from PyPI (in its own virtualenv), through a forward proxy in the same nginx
    that maps the simulated host names to their addresses.
 
-With ``--rounds K``, the first pass (1) and the bare crawl (3) are timed K times in pairs, one after the
-other on fresh stores, and the speed target is judged on the median ratio.
+With ``--rounds K``, the first pass (1) and the bare crawl (3) are timed K times in pairs,
+one after the other on fresh stores, and the speed target is judged on the median ratio.
 
 Each figure is measured, never estimated: wall and CPU time of the whole command, peak RSS
 summed over its process tree, and the requests and bytes nginx logged for it. Results go to
