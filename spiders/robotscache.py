@@ -118,7 +118,17 @@ class SafeFilesystemCacheStorage(FilesystemCacheStorage):
 class BoundedRobotsTxtMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, holding the rules of at most ``FRESHNESS_ROBOTS_PARSERS``
     hosts: the least recently used go first. A host whose robots.txt is still being fetched
-    (its entry is a Deferred other requests wait on) is never dropped."""
+    (its entry is a Deferred other requests wait on) is never dropped.
+
+    Two more differences from Scrapy's, both for renamed and moved sites:
+
+    - A robots.txt answered with a 4xx allows everything (RFC 9309, section 2.3.1.3). Scrapy
+      parses the body anyway, so a "not found" page was read as rules, line by line.
+    - A host whose robots.txt redirects to another host's ``/robots.txt`` (an organisation's
+      old domain, sending everything to its new one) has been answered with the new host's
+      own file: those rules are the new host's too. Scrapy fetched it again as soon as a page
+      of the new host came up, a request more for every renamed organisation.
+    """
 
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
@@ -132,6 +142,18 @@ class BoundedRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._parsers.move_to_end(netloc)
         self._drop_least_recent()
         return parser
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if 400 <= response.status < 500:
+            response = response.replace(body=b"")
+        await super()._parse_robots(response, netloc, request)
+        answered = urlparse_cached(response)
+        if (
+            answered.netloc != netloc
+            and answered.path == ROBOTS_PATH
+            and answered.netloc not in self._parsers
+        ):
+            self._parsers[answered.netloc] = self._parsers[netloc]
 
     def _drop_least_recent(self) -> None:
         # Each pending fetch met at the front is moved to the back: at most one look per entry.

@@ -186,6 +186,38 @@ def test_robots_txt_is_kept_between_runs_and_revalidated(freshness, tmp_path) ->
     assert len(entries) == 1
 
 
+def test_a_renamed_sites_new_robots_txt_is_asked_for_once(freshness, tmp_path) -> None:
+    """The old domain redirects everything, robots.txt included, to the new one: the file the
+    redirect led to is the new host's own, and its rules hold there without asking again."""
+    page = "<html><head><title>Circle</title></head><body><h1>Peer support</h1></body></html>"
+    scenario = {
+        "oldname.test": {
+            # As a site answers whose server sends every path on, robots.txt included.
+            "pages": {"/robots.txt": {"redirect": "{url:newname.test/robots.txt}"}},
+            "catch_all": {"redirect": "{url:newname.test{path}}"},
+        },
+        "newname.test": {
+            "robots": "User-agent: *\nDisallow: /private/\n",
+            "pages": {"/": page, "/private/": page},
+        },
+    }
+    with SimWeb(scenario) as web:
+        monitor = Monitor(web, freshness, tmp_path)
+        path = tmp_path / "directory.yaml"
+        path.write_text(
+            "organisations:\n"
+            f"  - {{id: o, name: Old Name, url: '{web.url('oldname.test', '/')}',"
+            f" links: ['{web.url('oldname.test', '/private/')}']}}\n"
+        )
+        monitor.freshness("--db", monitor.db, "import", str(path), check=True)
+        monitor.run(T0)
+        robots = [(r.host, r.path) for r in web.requests if r.path == "/robots.txt"]
+        assert robots == [("oldname.test", "/robots.txt"), ("newname.test", "/robots.txt")]
+        # The rules still apply on the new host: its private page is never fetched.
+        assert web.count("newname.test", "/private/", "GET") == 0
+        assert web.count("newname.test", "/", "GET") == 1
+
+
 def _etag(web: SimWeb, host: str, path: str) -> str:
     import http.client
 

@@ -1,6 +1,7 @@
 """Scrapy parts replaced for a monitor: the downloader forgets an idle host's slot after
 FRESHNESS_IDLE_SLOT_SECONDS, never sooner; crawl stats are read without Scrapy's shim; the
-robots.txt middleware holds the rules of FRESHNESS_ROBOTS_PARSERS hosts at most."""
+robots.txt middleware holds the rules of FRESHNESS_ROBOTS_PARSERS hosts at most, takes a
+robots.txt reached by a redirect as the new host's, and reads a 4xx robots.txt as no rules."""
 
 from __future__ import annotations
 
@@ -164,3 +165,60 @@ def test_robots_cache_entries_are_one_file_each_and_unreadable_ones_are_misses(t
     where.parent.write_bytes(b"a file where the entry's directory should be")
     storage.store_response(spider, blocked, response)  # logged, not raised
     assert storage.retrieve_response(spider, Request(blocked.url)) is None
+
+
+def test_a_redirected_robots_txt_holds_for_its_new_host_and_a_404_allows_all() -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from scrapy.http import HtmlResponse, TextResponse
+
+    from spiders.robotscache import BoundedRobotsTxtMiddleware
+
+    crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True, "TWISTED_REACTOR": None})
+    crawler.stats.open_spider()
+    fetched: list[str] = []
+    # What the engine hands back after Scrapy's redirect middleware has followed the hops.
+    answers = {
+        "http://old.test/robots.txt": TextResponse(
+            "https://new.test/robots.txt", body=b"User-agent: *\nDisallow: /private/\n"
+        ),
+        "http://gone.test/robots.txt": TextResponse(
+            "http://parking.test/", body=b"User-agent: *\nDisallow: /\n"
+        ),
+        # A "not found" page that happens to read as rules: a 4xx means no rules at all.
+        "http://missing.test/robots.txt": HtmlResponse(
+            "http://missing.test/robots.txt",
+            status=404,
+            body=b"<html><body><pre>\nUser-agent: *\nDisallow: /\n</pre></body></html>",
+        ),
+    }
+
+    async def download_async(request: Request) -> TextResponse:
+        fetched.append(request.url)
+        return answers.get(request.url) or TextResponse(request.url, body=b"")
+
+    crawler.engine = SimpleNamespace(download_async=download_async)
+    middleware = BoundedRobotsTxtMiddleware(crawler)
+
+    async def allowed(url: str) -> bool:
+        parser = await middleware.robot_parser(Request(url))
+        return parser.allowed(url, "freshness")
+
+    async def crawl() -> list[bool]:
+        return [
+            await allowed("http://old.test/private/a"),
+            await allowed("https://new.test/private/b"),  # the same file: not asked again
+            await allowed("https://new.test/open"),
+            await allowed("http://gone.test/anything"),
+            await allowed("http://parking.test/anything"),  # a page, not its robots.txt
+            await allowed("http://missing.test/anything"),
+        ]
+
+    assert asyncio.run(crawl()) == [False, False, True, False, True, True]
+    assert fetched == [
+        "http://old.test/robots.txt",
+        "http://gone.test/robots.txt",
+        "http://parking.test/robots.txt",
+        "http://missing.test/robots.txt",
+    ]
