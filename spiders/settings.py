@@ -59,7 +59,13 @@ CONCURRENT_REQUESTS = 128
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.25
 AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 0.5  # Scrapy's 5 s would make a 5-page site take half a minute
+# A host's first delay. AutoThrottle only lowers a delay after a 200, so with 0.5 the first gap
+# of every host (its robots.txt is often a 404) was 0.5 s, and every gap on a host answering
+# only redirects (a renamed organisation's old domain). The least it ever lowers to is
+# DOWNLOAD_DELAY, so start there: a host sees a request every 0.25 s at most, and a slow one
+# less often (the delay follows its latency). Scrapy's 5 s would make a 5-page site take half
+# a minute.
+AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # Scrapy forgets robots.txt when a crawl ends. Keep it in HTTPCACHE_DIR (a relative path is
