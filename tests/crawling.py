@@ -63,8 +63,12 @@ class Monitor:
         return [arg for name, value in values.items() for arg in ("-s", f"{name}={value}")]
 
     def load(self, orgs: Iterable[tuple[str, str, str | None]]) -> None:
+        self.load_yaml(directory_yaml(self.web, orgs))
+
+    def load_yaml(self, text: str) -> None:
+        """Import a directory file written out in full (for fields `load` does not write)."""
         path = self.tmp_path / "directory.yaml"
-        path.write_text(directory_yaml(self.web, orgs))
+        path.write_text(text)
         self.freshness("--db", self.db, "import", str(path), check=True)
 
     def run(

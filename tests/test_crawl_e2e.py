@@ -156,14 +156,12 @@ def test_robots_txt_is_kept_between_runs_and_revalidated(freshness, tmp_path) ->
     }
     with SimWeb(scenario) as web:
         monitor = Monitor(web, freshness, tmp_path)
-        path = tmp_path / "directory.yaml"
-        path.write_text(
+        monitor.load_yaml(
             "organisations:\n"
             f"  - {{id: k, name: Keep Out, url: '{web.url('keepout.test', '/')}',"
             f" links: ['{web.url('keepout.test', '/private/')}']}}\n"
             f"  - {{id: n, name: No Robots, url: '{web.url('norobots.test', '/')}'}}\n"
         )
-        monitor.freshness("--db", monitor.db, "import", str(path), check=True)
         for day in range(2):
             monitor.run(T0 + dt.timedelta(days=day))
         robots = [r for r in web.requests if r.path == "/robots.txt"]
@@ -203,13 +201,11 @@ def test_a_renamed_sites_new_robots_txt_is_asked_for_once(freshness, tmp_path) -
     }
     with SimWeb(scenario) as web:
         monitor = Monitor(web, freshness, tmp_path)
-        path = tmp_path / "directory.yaml"
-        path.write_text(
+        monitor.load_yaml(
             "organisations:\n"
             f"  - {{id: o, name: Old Name, url: '{web.url('oldname.test', '/')}',"
             f" links: ['{web.url('oldname.test', '/private/')}']}}\n"
         )
-        monitor.freshness("--db", monitor.db, "import", str(path), check=True)
         monitor.run(T0)
         robots = [(r.host, r.path) for r in web.requests if r.path == "/robots.txt"]
         assert robots == [("oldname.test", "/robots.txt"), ("newname.test", "/robots.txt")]
