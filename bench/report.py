@@ -124,13 +124,24 @@ def targets(doc: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         ratio = run["ratios"]["linkchecker_over_freshness_wall"]
         if ratio is None and not run.get("linkchecker_skipped"):
             continue
+        measured = (
+            f"{_n(ratio, 2)}×"
+            if ratio is not None
+            else f"LinkChecker not run: {run.get('linkchecker_skipped')}"
+        )
+        median = run["ratios"].get("linkchecker_over_freshness_wall_median")
+        if ratio is not None and median is not None:  # --rounds: the median first pass decides
+            walls = ", ".join(f"{_n(r['freshness_first_wall_s'])}" for r in run["rounds"])
+            measured = (
+                f"{_n(median, 2)}× against the median of {len(run['rounds'])} first passes "
+                f"({walls} s); {_n(ratio, 2)}× against the first"
+            )
+            ratio = median
         rows.append(
             (
                 f"Against LinkChecker at {run['orgs']:,}",
                 f"≥ {LINKCHECKER_RATIO:.0f}× its throughput",
-                f"{_n(ratio, 2)}×"
-                if ratio is not None
-                else f"LinkChecker not run: {run.get('linkchecker_skipped')}",
+                measured,
                 None if ratio is None else ratio >= LINKCHECKER_RATIO,
             )
         )
@@ -381,7 +392,8 @@ def render(
         "`docs/benchmarks.png`. `--profile` adds a py-spy profile of one more first pass at the "
         "smallest N (`pip install py-spy`). `--rounds K` times freshness's first pass and the "
         "bare crawl K times at each N, one pair after the other on fresh stores, and judges the "
-        "speed target on the median of the K ratios: this machine's speed drifts within "
+        "speed target on the median of the K ratios, and the LinkChecker target on the median "
+        "first pass (LinkChecker runs once): this machine's speed drifts within "
         "minutes. `--quick` is the small version the test suite runs "
         "(about 50 organisations, no LinkChecker, no page, sites on port 18080 so it can run "
         "beside a full benchmark on 8080). "
@@ -504,7 +516,13 @@ def render(
             )
             + "; freshness / polite bare Scrapy "
             f"{_n(r['freshness_over_bare_polite_wall'], 2)}; LinkChecker / freshness "
-            f"**{_n(r['linkchecker_over_freshness_wall'], 2)}**; second / first pass: wall "
+            f"**{_n(r['linkchecker_over_freshness_wall'], 2)}**"
+            + (
+                f" (against the median first pass: **{_n(r['linkchecker_over_freshness_wall_median'], 2)}**)"
+                if r.get("linkchecker_over_freshness_wall_median") is not None
+                else ""
+            )
+            + "; second / first pass: wall "
             f"{_n(r['second_over_first_wall'], 2)}, requests "
             f"{_n(r['second_over_first_requests'], 2)}, bytes "
             f"**{_n(r['second_over_first_bytes'], 3)}**.",

@@ -249,3 +249,43 @@ def test_with_rounds_the_median_ratio_decides_the_speed_target() -> None:
     (speed,) = [row for row in targets({"runs": [run]}) if row[0].startswith("Speed")]
     assert speed[3] is False
     assert speed[2].startswith("median 1.90× over 3 rounds: 1.25× (20.0 / 16.0 s)")
+
+
+def test_with_rounds_linkchecker_is_set_against_the_median_first_pass() -> None:
+    """LinkChecker runs once; one slow first pass of freshness must not decide its target."""
+    from bench.report import targets
+    from bench.run import ratios
+
+    rounds = [
+        {"round": 1, "freshness_first_wall_s": 20.0, "bare_wall_s": 10.0},  # a slow first pass
+        {"round": 2, "freshness_first_wall_s": 15.0, "bare_wall_s": 10.0},
+        {"round": 3, "freshness_first_wall_s": 16.0, "bare_wall_s": 10.0},
+    ]
+    for r in rounds:
+        r["freshness_over_bare_wall"] = round(r["freshness_first_wall_s"] / r["bare_wall_s"], 3)
+    server = {"bytes_sent": 1000, "requests": 10}
+    run = {
+        "orgs": 1_000,
+        "freshness": {
+            "first": {"wall_s": 20.0, "exit_code": 0, "peak_rss_mb": 200.0, "server": server},
+            "second": {"wall_s": 12.0, "exit_code": 0, "peak_rss_mb": 190.0, "server": server},
+        },
+        "bare_scrapy": {"wall_s": 10.0},
+        "linkchecker": {"wall_s": 336.0},
+        "rounds": rounds,
+    }
+    run["ratios"] = ratios(run)
+    assert run["ratios"]["linkchecker_over_freshness_wall"] == 16.8  # against round 1
+    assert run["ratios"]["linkchecker_over_freshness_wall_median"] == 21.0  # against 16.0 s
+    assert run["ratios"]["freshness_over_bare_wall_median"] == 1.6
+    (against,) = [row for row in targets({"runs": [run]}) if row[0].startswith("Against")]
+    assert against[3] is True
+    assert against[2] == (
+        "21.00× against the median of 3 first passes (20.0, 15.0, 16.0 s); 16.80× against the first"
+    )
+    # A single round: the first pass decides, as before.
+    single = {**run, "rounds": rounds[:1]}
+    single["ratios"] = ratios(single)
+    assert single["ratios"]["linkchecker_over_freshness_wall_median"] is None
+    (against,) = [row for row in targets({"runs": [single]}) if row[0].startswith("Against")]
+    assert (against[2], against[3]) == ("16.80×", False)
