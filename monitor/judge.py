@@ -38,6 +38,40 @@ class Draft:
     material: str = ""  # what must change for a dismissed finding to come back
 
 
+def _draft(
+    obs: Observation,
+    kind: str,
+    summary: str,
+    *,
+    confidence: float,
+    evidence: list[str],
+    details: dict[str, Any],
+    subject: str,
+    now: dt.datetime,
+    material: str = "",
+    url: str | None = None,
+    link: bool = True,
+) -> Draft:
+    """A finding about what ``obs`` saw, first and last seen ``now``: at ``url`` (the URL
+    asked for unless given), on the listed link the observation is of unless ``link`` is off."""
+    return Draft(
+        Finding(
+            org_id=obs.org_id,
+            link_id=obs.link_id if link else None,
+            kind=kind,
+            url=url or obs.url,
+            summary=summary,
+            first_seen=now,
+            last_seen=now,
+            confidence=confidence,
+            evidence=evidence,
+            details=details,
+        ),
+        subject=subject,
+        material=material,
+    )
+
+
 @dataclass
 class Judgement:
     states: list[LinkState] = field(default_factory=list)
@@ -108,49 +142,39 @@ def judge_run(
         if verdict.dead:
             since = verdict.failing_since or now
             judgement.open.append(
-                Draft(
-                    Finding(
-                        org_id=obs.org_id,
-                        link_id=obs.link_id,
-                        kind="dead_link",
-                        url=obs.url,
-                        summary=f"{entry.name}: {obs.url} is dead ({verdict.reason}) "
-                        f"after {_checks(verdict.state.consecutive_failures)}",
-                        first_seen=now,
-                        last_seen=now,
-                        confidence=outcome.confidence,
-                        evidence=evidence,
-                        details={
-                            "reason": verdict.reason,
-                            "failing_since": since.isoformat(),
-                            "failures": verdict.state.consecutive_failures,
-                            "role": state.role,
-                        },
-                    ),
+                _draft(
+                    obs,
+                    "dead_link",
+                    f"{entry.name}: {obs.url} is dead ({verdict.reason}) "
+                    f"after {_checks(verdict.state.consecutive_failures)}",
+                    confidence=outcome.confidence,
+                    evidence=evidence,
+                    details={
+                        "reason": verdict.reason,
+                        "failing_since": since.isoformat(),
+                        "failures": verdict.state.consecutive_failures,
+                        "role": state.role,
+                    },
                     subject=obs.url,
                     material=str(verdict.reason),
+                    now=now,
                 )
             )
         if verdict.unverifiable:
             judgement.open.append(
-                Draft(
-                    Finding(
-                        org_id=obs.org_id,
-                        link_id=obs.link_id,
-                        kind="unverifiable",
-                        url=obs.url,
-                        summary=f"{entry.name}: {obs.url} cannot be checked automatically "
-                        f"({', '.join(outcome.evidence[:1]) or outcome.category}); please look",
-                        first_seen=now,
-                        last_seen=now,
-                        confidence=outcome.confidence,
-                        evidence=evidence,
-                        details={
-                            "reason": outcome.category,
-                            "failing_since": (verdict.failing_since or now).isoformat(),
-                        },
-                    ),
+                _draft(
+                    obs,
+                    "unverifiable",
+                    f"{entry.name}: {obs.url} cannot be checked automatically "
+                    f"({', '.join(outcome.evidence[:1]) or outcome.category}); please look",
+                    confidence=outcome.confidence,
+                    evidence=evidence,
+                    details={
+                        "reason": outcome.category,
+                        "failing_since": (verdict.failing_since or now).isoformat(),
+                    },
                     subject=obs.url,
+                    now=now,
                 )
             )
         marked_since = entry.dead_mark(obs.url)
@@ -193,21 +217,15 @@ def _revived(
 ) -> Draft:
     """A link the directory lists as dead works again: accepting this takes the mark away."""
     since = f" since {marked_since}" if marked_since else ""
-    return Draft(
-        Finding(
-            org_id=obs.org_id,
-            link_id=obs.link_id,
-            kind="revived",
-            url=obs.url,
-            summary=f"{entry.name}: {obs.url} is marked dead in the directory{since}, "
-            "but it works again",
-            first_seen=now,
-            last_seen=now,
-            confidence=0.9,
-            evidence=evidence,
-            details={"role": role, "dead_since": marked_since or None},
-        ),
+    return _draft(
+        obs,
+        "revived",
+        f"{entry.name}: {obs.url} is marked dead in the directory{since}, but it works again",
+        confidence=0.9,
+        evidence=evidence,
+        details={"role": role, "dead_since": marked_since or None},
         subject=obs.url,
+        now=now,
     )
 
 
@@ -232,21 +250,17 @@ def _rename(
         return
     new_name = rename["new_name"]
     judgement.open.append(
-        Draft(
-            Finding(
-                org_id=obs.org_id,
-                link_id=obs.link_id,
-                kind="rename",
-                url=obs.final_url or obs.url,
-                summary=f"{entry.name} now calls itself {new_name}",
-                first_seen=now,
-                last_seen=now,
-                confidence=float(rename.get("confidence", 0.7)),
-                evidence=[status_chain(obs), *rename.get("signals", [])],
-                details={"old_name": entry.name, "new_name": new_name},
-            ),
+        _draft(
+            obs,
+            "rename",
+            f"{entry.name} now calls itself {new_name}",
+            url=obs.final_url or obs.url,
+            confidence=float(rename.get("confidence", 0.7)),
+            evidence=[status_chain(obs), *rename.get("signals", [])],
+            details={"old_name": entry.name, "new_name": new_name},
             subject="name",
             material=normalise_group_name(new_name),
+            now=now,
         )
     )
 
@@ -283,24 +297,19 @@ def _groups(
             key = normalise_group_name(group["name"])
             name = display_group_name(group["name"]) or group["name"]
             judgement.open.append(
-                Draft(
-                    Finding(
-                        org_id=obs.org_id,
-                        link_id=obs.link_id,
-                        kind="new_group",
-                        url=obs.url,
-                        summary=f"{entry.name} lists a new group: {name}",
-                        first_seen=now,
-                        last_seen=now,
-                        confidence=0.8,
-                        evidence=[
-                            f"{group['name']!r} appears on {obs.final_url or obs.url}",
-                            "it was never seen there before and the directory does not list it",
-                        ],
-                        details={"group": name, "group_url": group.get("url")},
-                    ),
+                _draft(
+                    obs,
+                    "new_group",
+                    f"{entry.name} lists a new group: {name}",
+                    confidence=0.8,
+                    evidence=[
+                        f"{group['name']!r} appears on {obs.final_url or obs.url}",
+                        "it was never seen there before and the directory does not list it",
+                    ],
+                    details={"group": name, "group_url": group.get("url")},
                     subject=key,
                     material=key,
+                    now=now,
                 )
             )
     # A page that lists no group at all (a JavaScript shell, a redesign the heuristics cannot
@@ -322,24 +331,19 @@ def _groups(
     for key, name in missing_now.items():
         if key in missing_before:  # missing in two consecutive successful runs
             judgement.open.append(
-                Draft(
-                    Finding(
-                        org_id=obs.org_id,
-                        link_id=obs.link_id,
-                        kind="removed_group",
-                        url=obs.url,
-                        summary=f"{entry.name} no longer lists the group {name}",
-                        first_seen=now,
-                        last_seen=now,
-                        confidence=0.75,
-                        evidence=[
-                            f"{name!r} is missing from {obs.final_url or obs.url} "
-                            "on two consecutive successful checks"
-                        ],
-                        details={"group": name},
-                    ),
+                _draft(
+                    obs,
+                    "removed_group",
+                    f"{entry.name} no longer lists the group {name}",
+                    confidence=0.75,
+                    evidence=[
+                        f"{name!r} is missing from {obs.final_url or obs.url} "
+                        "on two consecutive successful checks"
+                    ],
+                    details={"group": name},
                     subject=key,
                     material=key,
+                    now=now,
                 )
             )
     for name in entry.groups:
@@ -401,24 +405,22 @@ def _new_organisation(
     title = obs.facts.get("title") or ""
     name = obs.facts.get("site_name") or title_name(title) or obs.facts.get("link_text") or domain
     entry = entries.get(obs.org_id)
-    return Draft(
-        Finding(
-            org_id=obs.org_id,
-            kind="new_organisation",
-            url=obs.final_url or obs.url,
-            summary=f"{name} ({domain}) looks like a peer-support organisation, linked from "
-            f"{entry.name if entry else obs.org_id}",
-            first_seen=now,
-            last_seen=now,
-            confidence=min(0.9, 0.5 + 0.1 * len(phrases)),
-            evidence=[
-                f"its own page speaks of: {', '.join(phrases)}",
-                *(f"linked from {page}" for page in linked_from),
-            ],
-            details={"name": name, "domain": domain, "linked_from": linked_from},
-        ),
+    return _draft(
+        obs,
+        "new_organisation",
+        f"{name} ({domain}) looks like a peer-support organisation, linked from "
+        f"{entry.name if entry else obs.org_id}",
+        url=obs.final_url or obs.url,
+        link=False,  # the page of a site the directory does not list
+        confidence=min(0.9, 0.5 + 0.1 * len(phrases)),
+        evidence=[
+            f"its own page speaks of: {', '.join(phrases)}",
+            *(f"linked from {page}" for page in linked_from),
+        ],
+        details={"name": name, "domain": domain, "linked_from": linked_from},
         subject=domain,
         material=domain,
+        now=now,
     )
 
 
@@ -501,24 +503,19 @@ def _move(
     evidence = [status_chain(obs)]
     if not permanent:
         evidence.append(f"the same {first} redirect was seen on the previous run too")
-    return Draft(
-        Finding(
-            org_id=obs.org_id,
-            link_id=obs.link_id,
-            kind="moved",
-            url=obs.url,
-            summary=summary,
-            first_seen=now,
-            last_seen=now,
-            confidence=confidence,
-            evidence=evidence,
-            details={
-                "old_url": obs.url,
-                "new_url": obs.final_url,
-                "same_site": same_site,
-                "permanent": permanent,
-            },
-        ),
+    return _draft(
+        obs,
+        "moved",
+        summary,
+        confidence=confidence,
+        evidence=evidence,
+        details={
+            "old_url": obs.url,
+            "new_url": obs.final_url,
+            "same_site": same_site,
+            "permanent": permanent,
+        },
         subject=obs.url,
-        material=obs.final_url,
+        material=obs.final_url or "",
+        now=now,
     )
