@@ -50,14 +50,13 @@ def _draft(
     now: dt.datetime,
     material: str = "",
     url: str | None = None,
-    link: bool = True,
 ) -> Draft:
-    """A finding about what ``obs`` saw, first and last seen ``now``: at ``url`` (the URL
-    asked for unless given), on the listed link the observation is of unless ``link`` is off."""
+    """A finding about what ``obs`` saw, on its listed link (none for a discovery candidate),
+    first and last seen ``now``, at ``url`` (the URL asked for unless given)."""
     return Draft(
         Finding(
             org_id=obs.org_id,
-            link_id=obs.link_id if link else None,
+            link_id=obs.link_id,
             kind=kind,
             url=url or obs.url,
             summary=summary,
@@ -411,7 +410,6 @@ def _new_organisation(
         f"{name} ({domain}) looks like a peer-support organisation, linked from "
         f"{entry.name if entry else obs.org_id}",
         url=obs.final_url or obs.url,
-        link=False,  # the page of a site the directory does not list
         confidence=min(0.9, 0.5 + 0.1 * len(phrases)),
         evidence=[
             f"its own page speaks of: {', '.join(phrases)}",

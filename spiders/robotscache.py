@@ -144,6 +144,9 @@ class BoundedRobotsTxtMiddleware(RobotsTxtMiddleware):
         return parser
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        # Scrapy's own step from a robots.txt response to a host's rules, the one place that
+        # sees both the response and the host. It is not public API: test_downloader fails if
+        # a Scrapy release stops calling it.
         if 400 <= response.status < 500:
             response = response.replace(body=b"")
         await super()._parse_robots(response, netloc, request)

@@ -219,17 +219,24 @@ def test_the_memory_target_holds_only_if_both_passes_stay_under_it(
     assert f"289.9 MB (first pass), {second_pass_mb} MB (second)" in memory[2]
 
 
+def _rounds(*walls: tuple[float, float]) -> list[dict[str, float]]:
+    """Rounds as bench.run records them, from (freshness first pass, bare crawl) wall times."""
+    return [
+        {
+            "round": number,
+            "freshness_first_wall_s": first,
+            "bare_wall_s": bare,
+            "freshness_over_bare_wall": round(first / bare, 3),
+        }
+        for number, (first, bare) in enumerate(walls, start=1)
+    ]
+
+
 def test_with_rounds_the_median_ratio_decides_the_speed_target() -> None:
     """One slow bare crawl must not decide the target: with --rounds, the median does."""
     from bench.report import targets
 
-    rounds = [
-        {"round": 1, "freshness_first_wall_s": 20.0, "bare_wall_s": 16.0},  # a slow bare crawl
-        {"round": 2, "freshness_first_wall_s": 19.0, "bare_wall_s": 10.0},
-        {"round": 3, "freshness_first_wall_s": 21.0, "bare_wall_s": 10.5},
-    ]
-    for r in rounds:
-        r["freshness_over_bare_wall"] = round(r["freshness_first_wall_s"] / r["bare_wall_s"], 3)
+    rounds = _rounds((20.0, 16.0), (19.0, 10.0), (21.0, 10.5))  # round 1: a slow bare crawl
     run = {
         "orgs": 1_000,
         "freshness": {
@@ -256,13 +263,7 @@ def test_with_rounds_linkchecker_is_set_against_the_median_first_pass() -> None:
     from bench.report import targets
     from bench.run import ratios
 
-    rounds = [
-        {"round": 1, "freshness_first_wall_s": 20.0, "bare_wall_s": 10.0},  # a slow first pass
-        {"round": 2, "freshness_first_wall_s": 15.0, "bare_wall_s": 10.0},
-        {"round": 3, "freshness_first_wall_s": 16.0, "bare_wall_s": 10.0},
-    ]
-    for r in rounds:
-        r["freshness_over_bare_wall"] = round(r["freshness_first_wall_s"] / r["bare_wall_s"], 3)
+    rounds = _rounds((20.0, 10.0), (15.0, 10.0), (16.0, 10.0))  # round 1: a slow first pass
     server = {"bytes_sent": 1000, "requests": 10}
     run = {
         "orgs": 1_000,
