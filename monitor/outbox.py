@@ -172,6 +172,9 @@ def queue_digests(store: Store, config: NotifyConfig, *, now: dt.datetime) -> li
         runs = repo.undigested_runs()
         if not runs:
             return []
+        if not config.targets:  # nobody to build it for: the runs are digested all the same
+            repo.mark_runs_digested([r.id for r in runs], now, 0)
+            return []
         opened_ids = _ids(r.summary.get("opened") for r in runs)
         recovered_ids = _ids(r.summary.get("resolved") for r in runs)
         wanted = opened_ids + recovered_ids

@@ -228,6 +228,27 @@ def test_runs_made_without_notifying_are_digested_together(
         assert entry.payload["runs"] == [2, 3] and entry.run_id == 3
 
 
+def test_runs_without_targets_are_digested_unbuilt_and_a_new_target_starts_after_them(
+    store: Store, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import monitor.outbox
+
+    def no_render(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a digest was built with nobody to send it to")
+
+    make_run(store, NOW, [finding("nurses", "dead_link", "https://nurses.test/")])
+    with monkeypatch.context() as patched:
+        patched.setattr(monitor.outbox, "render_digest", no_render)
+        assert notify_after_run(store, config(), now=NOW) == []
+    with store.transaction() as repo:
+        assert repo.undigested_runs() == [] and repo.outbox() == []
+    # A target configured later gets the runs after it, not the ones nobody was told of.
+    make_run(store, NOW + DAY, [finding("medics", "rename", "https://medics.test/")])
+    notify_after_run(store, config(receiver.url("all")), now=NOW + DAY)
+    [body] = receiver.bodies("all")
+    assert body["title"] == "freshness: 1 rename"
+
+
 # -- targets and secrets --------------------------------------------------------------------------
 
 
