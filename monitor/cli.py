@@ -112,56 +112,59 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sqlalchemy.exc import OperationalError
-
-        from monitor.directory import DirectoryError
-        from monitor.policy import PolicyError
-        from monitor.service import FreshnessError
-        from storage.db import StoreError
-        from storage.repository import NotFound
-
         ctx = click.get_current_context()
         verbose = bool(ctx.obj and ctx.obj.verbose)
         try:
             return func(*args, **kwargs)
-        except DirectoryError as exc:
-            # Several lines on purpose: every problem in the file, each with its line number.
-            if verbose:
-                raise
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_FAILURE)
-        except (StoreError, OperationalError) as exc:
-            # psycopg's connection errors run to several lines (a hint per address tried);
-            # the first says what failed and where, which is what fits on one line.
-            if verbose:
-                raise
-            if isinstance(exc, OperationalError):
-                message = f"database error: {first_line(str(exc.orig))}"
-            else:
-                message = first_line(str(exc))
-            click.echo(f"error: {message}", err=True)
-            sys.exit(EXIT_FAILURE)
-        except (FreshnessError, NotFound, PolicyError, ValueError) as exc:
-            if verbose:
-                raise
-            message = exc.args[0] if isinstance(exc, NotFound) and exc.args else exc
-            click.echo(f"error: {message}", err=True)
-            sys.exit(EXIT_FAILURE)
-        except BrokenPipeError:
-            # `freshness findings --format json | head`: the reader has all it wanted. Quiet,
-            # as for any Unix filter, and stdout pointed away so exiting does not complain too.
-            with contextlib.suppress(OSError, ValueError):  # stdout may not be a real file
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(EXIT_FAILURE)
-        except OSError as exc:
-            # A file we were told to read or write (export, digest -o, apply, import...):
-            # name the path and what to do, not the errno and a traceback.
-            if verbose:
-                raise
-            click.echo(f"error: {describe_os_error(exc)}", err=True)
-            sys.exit(EXIT_FAILURE)
+        except Exception as exc:
+            if not verbose or isinstance(exc, BrokenPipeError):
+                _exit_for(exc)  # exits when a user can fix it
+            raise
 
     return wrapper
+
+
+def _exit_for(exc: Exception) -> None:
+    """One clear line and a non-zero exit for the errors a user can fix; None for the rest.
+
+    The error classes are imported only once something failed: importing SQLAlchemy and the
+    store before every command would hold up ``freshness run`` starting its crawlers.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    from monitor.directory import DirectoryError
+    from monitor.policy import PolicyError
+    from monitor.service import FreshnessError
+    from storage.db import StoreError
+    from storage.repository import NotFound
+
+    if isinstance(exc, DirectoryError):
+        # Several lines on purpose: every problem in the file, each with its line number.
+        message = str(exc)
+    elif isinstance(exc, OperationalError):
+        # psycopg's connection errors run to several lines (a hint per address tried);
+        # the first says what failed and where, which is what fits on one line.
+        message = f"database error: {first_line(str(exc.orig))}"
+    elif isinstance(exc, StoreError):
+        message = first_line(str(exc))
+    elif isinstance(exc, NotFound):
+        message = str(exc.args[0] if exc.args else exc)
+    elif isinstance(exc, FreshnessError | PolicyError | ValueError):
+        message = str(exc)
+    elif isinstance(exc, BrokenPipeError):
+        # `freshness findings --format json | head`: the reader has all it wanted. Quiet,
+        # as for any Unix filter, and stdout pointed away so exiting does not complain too.
+        with contextlib.suppress(OSError, ValueError):  # stdout may not be a real file
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_FAILURE)
+    elif isinstance(exc, OSError):
+        # A file we were told to read or write (export, digest -o, apply, import...):
+        # name the path and what to do, not the errno and a traceback.
+        message = describe_os_error(exc)
+    else:
+        return
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_FAILURE)
 
 
 def first_line(message: str) -> str:
@@ -443,21 +446,26 @@ def run_cmd(
       freshness run --quiet --fail-on dead_link   # from cron or CI
       freshness --db postgresql://monitor@db/freshness run --redis redis://queue:6379/0
     """
-    from monitor.distributed import run_distributed
-    from monitor.service import RunLocked, list_findings, run_pass
+    from monitor.shards import WarmCrawlers
 
     fail_kinds = _parse_fail_on(fail_on)
     extra = {"FRESHNESS_ORGS": list(orgs)} if orgs else {}
+    settings = obj.settings(overrides, extra)
+    # First of all, before this process imports SQLAlchemy and plans the run (see shards).
+    warm = WarmCrawlers.for_run(settings) if not redis_url else WarmCrawlers(0)
+
+    from monitor.distributed import run_distributed
+    from monitor.service import RunLocked, list_findings, run_pass
+
     show_progress = not quiet and sys.stderr.isatty()
     try:
-        with _progress(show_progress) as progress:
-            settings = obj.settings(overrides, extra)
+        with warm, _progress(show_progress) as progress:
             if redis_url:
                 summary = run_distributed(
                     obj.store(), settings, redis_url, wait=wait, progress=progress
                 )
             else:
-                summary = run_pass(obj.store(), settings, wait=wait, progress=progress)
+                summary = run_pass(obj.store(), settings, wait=wait, progress=progress, warm=warm)
     except RunLocked as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)

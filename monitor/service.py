@@ -20,6 +20,7 @@ from storage.records import Finding, ImportDiff, Observation, Organisation
 
 if TYPE_CHECKING:
     from monitor.judge import Judgement
+    from monitor.shards import WarmCrawlers
 
 
 class FreshnessError(Exception):
@@ -240,10 +241,13 @@ def run_pass(
     *,
     wait: bool = False,
     progress: Callable[[int, int, str], None] | None = None,
+    warm: WarmCrawlers | None = None,
 ) -> dict[str, Any] | None:
     """One monitoring pass over the due organisations, holding the run lock.
 
-    Returns the run summary, or None when nothing was due.
+    Returns the run summary, or None when nothing was due. A run over several processes
+    uses the ``warm`` crawlers first (``monitor.shards.WarmCrawlers``); those it does not
+    need are stopped as soon as the plan is known.
     """
     import time
 
@@ -266,11 +270,13 @@ def run_pass(
     try:
         with run_lock(store, wait=wait):
             plan = plan_run(settings)
+            processes = process_count(settings, len(plan.organisations))
+            if warm is not None and processes < 2:
+                warm.close()  # as soon as it is known: they would hold memory through the crawl
             if not plan.organisations:
                 return None
-            processes = process_count(settings, len(plan.organisations))
             if processes > 1:
-                summary = _run_in_processes(store, settings, plan, processes, progress)
+                summary = _run_in_processes(store, settings, plan, processes, progress, warm)
             else:
                 targets = plan_targets(settings, plan)
                 from monitor.crawl import run_crawl  # Scrapy only where it crawls
@@ -305,6 +311,7 @@ def _run_in_processes(
     plan: RunPlan,
     processes: int,
     progress: Callable[[int, int, str], None] | None,
+    warm: WarmCrawlers | None = None,
 ) -> dict[str, Any]:
     """Crawl the shards in child processes, then judge the whole run here."""
     from monitor.distributed import conclude_distributed
@@ -322,6 +329,7 @@ def _run_in_processes(
             split(plan.organisations, processes),
             progress=progress,
             canaries=canaries,
+            warm=warm,
         )
     except RuntimeError as exc:
         with store.transaction() as repo:

@@ -11,6 +11,12 @@ parent then judges the whole run from the store, exactly as a distributed run is
 The parent writes each child's targets to a file, and records what the children observe:
 each child classifies its observations and hands them over on stdout. So only the parent
 opens the store, the children never load SQLAlchemy, and the parent never loads Scrapy.
+
+``freshness run`` starts its crawler processes first of all (``WarmCrawlers``), before it
+imports SQLAlchemy, opens the store and plans the run. A crawler takes about 0.6 s to import
+Scrapy and its components, and the coordinator about 0.5 s to get to its plan: started first,
+the two overlap. Each waits for its job on stdin; those the plan does not need are
+stopped before they are given one.
 """
 
 from __future__ import annotations
@@ -32,16 +38,83 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor.domains import registered_domain
-from storage.records import Observation
-
 if TYPE_CHECKING:
     from monitor.targets import RunPlan
     from storage.db import Store
+    from storage.records import Observation
 
 logger = logging.getLogger("freshness.shards")
 ProgressCallback = Callable[[int, int, str], None]
 PROGRESS_EVERY_S = 0.25  # how often a crawler process reports its progress, at most
+
+
+class WarmCrawlers:
+    """Crawler processes started ahead of the plan, each importing what a crawl needs while
+    the coordinator plans; ``crawl_in_processes`` takes them as it hands out the shards.
+
+    Used as a context manager: on leaving it, every crawler not taken is stopped. It was
+    never given a job, so nothing is lost.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._waiting = [self._start() for _ in range(count)]
+
+    @classmethod
+    def for_run(cls, settings: Any) -> WarmCrawlers:
+        return cls(warm_count(settings))
+
+    @staticmethod
+    def _start() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor.shards", "--job-on-stdin"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def take(self, job: Path) -> subprocess.Popen[str] | None:
+        """A waiting crawler, given ``job``; None when none is waiting."""
+        if not self._waiting:
+            return None
+        child = self._waiting.pop(0)
+        assert child.stdin is not None
+        # A crawler that died starting (a broken install) reads nothing; its exit code tells.
+        with contextlib.suppress(BrokenPipeError):
+            child.stdin.write(f"{job}\n")
+        with contextlib.suppress(BrokenPipeError):
+            child.stdin.close()
+        return child
+
+    def close(self) -> None:
+        """Stop every crawler not taken."""
+        waiting, self._waiting = self._waiting, []
+        for child in waiting:
+            child.kill()  # it has done nothing but import
+        for child in waiting:
+            child.wait()
+            for pipe in (child.stdin, child.stdout):
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
+
+    def __enter__(self) -> WarmCrawlers:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def warm_count(settings: Any) -> int:
+    """How many crawlers to start ahead of a run: as many as it will use if enough
+    organisations are due, none if it will crawl in this process. How many are due is known
+    only from the store; when fewer are (a small directory under "auto"), the extra crawlers
+    are stopped unused, about half a second into their imports."""
+    named = settings.getlist("FRESHNESS_ORGS")
+    count = process_count(settings, len(named) if named else sys.maxsize)
+    return count if count > 1 else 0
 
 
 def process_count(settings: Any, organisations: int) -> int:
@@ -56,6 +129,8 @@ def process_count(settings: Any, organisations: int) -> int:
 def split(organisations: Sequence[tuple[str, str]], shards: int) -> list[list[str]]:
     """(id, homepage) pairs as shards of ids, by the homepage's registered domain: the same
     domain, the same shard (politeness); otherwise balanced by a stable hash."""
+    from monitor.domains import registered_domain
+
     out: list[list[str]] = [[] for _ in range(shards)]
     for org_id, homepage in organisations:
         domain = registered_domain(homepage)
@@ -85,12 +160,14 @@ def crawl_in_processes(
     *,
     progress: ProgressCallback | None = None,
     canaries: list[str] | None = None,
+    warm: WarmCrawlers | None = None,
 ) -> bool:
     """Run one child crawler per shard of organisation ids, record what they observe under
     ``run_id`` as they go, and wait for all. False if interrupted (SIGTERM): the children
     stop, and everything they observed until then is recorded.
 
-    The canary URLs' categories, reported by the children, are added to ``canaries``.
+    The canary URLs' categories, reported by the children, are added to ``canaries``. The
+    shards go to ``warm`` crawlers first, then to new ones.
     """
     from monitor.targets import write_shard_targets
 
@@ -129,13 +206,16 @@ def crawl_in_processes(
                     }
                 )
             )
-            children.append(
-                subprocess.Popen(
+            child = warm.take(job) if warm is not None else None
+            if child is None:
+                child = subprocess.Popen(
                     [sys.executable, "-m", "monitor.shards", str(job)],
                     stdout=subprocess.PIPE,
                     text=True,
                 )
-            )
+            children.append(child)
+        if warm is not None:
+            warm.close()  # the plan needs no more: they would hold memory through the crawl
 
         def stop_children() -> None:
             for child in children:
@@ -217,6 +297,8 @@ def _read_child(
     observed: queue.Queue[Observation | None],
 ) -> None:
     """One child's stdout: its observations, its progress and its canaries; then None."""
+    from storage.records import Observation
+
     assert child.stdout is not None
     try:
         for line in child.stdout:
@@ -293,5 +375,41 @@ def _child(job_path: str) -> int:
     return 0 if stats.get("finish_reason") in ("finished", "shutdown") else 1
 
 
+def _warm_child() -> int:
+    """A crawler started ahead of its job: import what a crawl needs, then wait on stdin for
+    the job's path. An empty stdin means it is not needed."""
+    _stop_with_parent(os.getppid())
+    _import_crawl_components()
+    job_path = sys.stdin.readline().strip()
+    return _child(job_path) if job_path else 0
+
+
+def _import_crawl_components() -> None:
+    """Import Scrapy, the spider, and every component the default settings name: the slow part
+    of a crawler's start, done while it waits. A job's own settings may name others; those
+    are imported when its crawl starts, as always."""
+    from scrapy.utils.misc import load_object
+
+    from monitor.crawl import build_settings, for_given_spider
+    from spiders.directory import DirectorySpider  # noqa: F401
+
+    settings = for_given_spider(build_settings({}))
+    names = [
+        settings.get(name)
+        for name in ("SCHEDULER", "DOWNLOADER", "STATS_CLASS", "SCHEDULER_PRIORITY_QUEUE")
+    ]
+    for name in ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS", "ITEM_PIPELINES"):
+        names += [path for path, on in settings.getwithbase(name).items() if on is not None]
+    # Scrapy loads a scheme's handler when a URL first needs it: the web's two, not ftp or s3.
+    handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
+    names += [handlers.get("http"), handlers.get("https")]
+    for path in names:
+        if isinstance(path, str):
+            with contextlib.suppress(Exception):  # the crawl itself reports a broken one
+                load_object(path)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--job-on-stdin"]:
+        sys.exit(_warm_child())
     sys.exit(_child(sys.argv[1]))

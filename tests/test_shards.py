@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.shards import process_count, split
+from monitor.settings import LayeredSettings
+from monitor.shards import WarmCrawlers, process_count, split, warm_count
 from monitor.simweb import SimWeb, load_catalogue
 from tests.conftest import python_output, run_freshness
 from tests.crawling import T0, Monitor
@@ -54,6 +55,67 @@ def test_shards_keep_a_domain_together_and_cover_everything() -> None:
 def test_process_count(configured: str, orgs: int, expected_at_most: int) -> None:
     settings = {"FRESHNESS_PROCESSES": configured, "FRESHNESS_PROCESSES_MIN_ORGS": 200}
     assert 1 <= process_count(settings, orgs) <= expected_at_most
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"FRESHNESS_PROCESSES": "1"}, 0),  # crawls in the coordinating process
+        ({"FRESHNESS_PROCESSES": "3"}, 3),
+        ({"FRESHNESS_PROCESSES": "3", "FRESHNESS_ORGS": ["a", "b"]}, 2),
+        ({"FRESHNESS_PROCESSES": "0", "FRESHNESS_ORGS": ["a", "b"]}, 0),  # under the minimum
+    ],
+)
+def test_how_many_crawlers_start_ahead_of_the_plan(settings: dict, expected: int) -> None:
+    assert warm_count(LayeredSettings({"FRESHNESS_PROCESSES_MIN_ORGS": 200}, settings)) == expected
+
+
+def test_auto_starts_one_crawler_per_core_ahead_of_an_unknown_number_due() -> None:
+    import os
+
+    auto = warm_count(LayeredSettings({}, {"FRESHNESS_PROCESSES": "0"}))
+    cores = min(os.cpu_count() or 1, 8)
+    assert auto == (cores if cores > 1 else 0)
+
+
+def _waiting_crawlers() -> set[int]:
+    """Crawler processes waiting for a job (``--job-on-stdin``), by pid."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"--job-on-stdin" in cmdline and b"monitor.shards" in cmdline:
+                found.add(int(entry.name))
+    return found
+
+
+def test_a_warm_crawler_not_given_a_job_ends_and_unused_ones_are_stopped() -> None:
+    # Not needed: its stdin closes without a job, and it ends once it has imported.
+    child = WarmCrawlers._start()
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.close()
+    assert child.wait(timeout=60) == 0
+    assert child.stdout.read() == ""  # no observation, no progress: it crawled nothing
+    child.stdout.close()
+    # Left over after the plan: stopped at once, whatever it was doing.
+    with WarmCrawlers(2) as warm:
+        assert len(warm) == 2
+        started = _waiting_crawlers()
+        assert len(started) >= 2
+    assert len(warm) == 0
+    assert not (started & _waiting_crawlers())
+
+
+def test_a_run_that_fails_before_crawling_leaves_no_crawler_behind(tmp_path: Path) -> None:
+    before = _waiting_crawlers()
+    db = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = run_freshness(tmp_path, "--db", db, "run", "-s", "FRESHNESS_PROCESSES=2")
+    assert result.returncode == 1
+    assert "the directory is empty" in result.stderr
+    assert _waiting_crawlers() <= before
 
 
 @pytest.fixture(scope="module")
