@@ -152,7 +152,7 @@ def conclude_run(
         if interrupted and not outage:
             summary.status = "interrupted"
         if not outage:  # an inconclusive run changes no counts and declares nothing
-            entries = {org.id: org.entry for org in repo.organisations(include_inactive=True)}
+            entries = {e.id: e for e in repo.directory_entries(include_inactive=True)}
             # A snooze that ran out brings its finding back, into this run's digest too.
             summary.opened.extend(repo.wake_snoozed(now))
             by_org: dict[str, list[Observation]] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,10 +175,15 @@ class Observation:
 
     def slim(self) -> Observation:
         """A copy without the page text and outbound links, to hold thousands until judged."""
-        facts = {k: v for k, v in self.facts.items() if k not in self.BULKY_FACTS}
-        if isinstance(facts.get("probe"), dict):
-            facts["probe"] = {k: v for k, v in facts["probe"].items() if k != "text"}
-        return dataclasses.replace(self, facts=facts)
+        return dataclasses.replace(self, facts=self.slim_facts(self.facts))
+
+    @classmethod
+    def slim_facts(cls, facts: Mapping[str, Any]) -> dict[str, Any]:
+        """``facts`` without the page text and outbound links (a new dict)."""
+        slim = {k: v for k, v in facts.items() if k not in cls.BULKY_FACTS}
+        if isinstance(slim.get("probe"), dict):
+            slim["probe"] = {k: v for k, v in slim["probe"].items() if k != "text"}
+        return slim
 
 
 @dataclass
