@@ -109,6 +109,57 @@ def test_a_warm_crawler_not_given_a_job_ends_and_unused_ones_are_stopped() -> No
     assert not (started & _waiting_crawlers())
 
 
+def test_a_crawler_ends_with_its_crawls_outcome_once_all_it_saw_is_written(tmp_path: Path) -> None:
+    """A crawler leaves without tearing its heap down, but its output is complete and its exit
+    code still tells the coordinator how the crawl ended."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def job(name: str, targets: str) -> Path:
+        path = tmp_path / f"{name}.json"
+        path.write_text(
+            json.dumps(
+                {
+                    "run_id": 1,
+                    "parent": os.getpid(),
+                    "settings": {"HTTPCACHE_DIR": str(tmp_path / "cache")},
+                    "targets": targets,
+                    "target_counts": {},
+                    "canaries": [],
+                    "listed_domains": [],
+                }
+            )
+        )
+        return path
+
+    (tmp_path / "none.targets").write_text("")
+    for given in ("argument", "stdin"):
+        path = job("empty", str(tmp_path / "none.targets"))
+        argv, stdin = (
+            ([str(path)], None) if given == "argument" else (["--job-on-stdin"], f"{path}\n")
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor.shards", *argv],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[-1] == "progress 0 0 "  # the last line, flushed
+    broken = job("broken", str(tmp_path / "missing.targets"))
+    failed = subprocess.run(
+        [sys.executable, "-m", "monitor.shards", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert failed.returncode != 0
+    assert "missing.targets" in failed.stderr
+
+
 def test_a_run_that_fails_before_crawling_leaves_no_crawler_behind(tmp_path: Path) -> None:
     before = _waiting_crawlers()
     db = f"sqlite:///{tmp_path / 'empty.db'}"
