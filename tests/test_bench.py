@@ -258,6 +258,38 @@ def test_with_rounds_the_median_ratio_decides_the_speed_target() -> None:
     assert speed[2].startswith("median 1.90× over 3 rounds: 1.25× (20.0 / 16.0 s)")
 
 
+def test_rounds_whose_bare_crawls_did_not_repeat_are_not_judged() -> None:
+    """The same requests at three times the CPU time is a different baseline, not a win."""
+    from bench.report import targets
+
+    rounds = _rounds((119.8, 78.2), (128.0, 276.5), (135.8, 228.0))
+    for each, cpu in zip(rounds, (77.0, 268.6, 226.9), strict=True):
+        each["bare_cpu_s"] = cpu
+    run = {
+        "orgs": 10_000,
+        "freshness": {
+            "first": {"wall_s": 119.8, "exit_code": 0, "peak_rss_mb": 289.0},
+            "second": {"wall_s": 58.4, "exit_code": 0, "peak_rss_mb": 280.0},
+        },
+        "bare_scrapy": {"wall_s": 78.2},
+        "linkchecker_skipped": "--no-linkchecker",
+        "rounds": rounds,
+        "ratios": {
+            "freshness_over_bare_wall": 1.53,
+            "freshness_over_bare_wall_median": 0.596,
+            "linkchecker_over_freshness_wall": None,
+            "second_over_first_bytes": None,
+        },
+    }
+    (speed,) = [row for row in targets({"runs": [run]}) if row[0].startswith("Speed")]
+    assert speed[3] == "not judged"
+    assert "77.0 to 268.6 CPU-seconds" in speed[2]
+    for each in rounds:
+        each["bare_cpu_s"] = 77.0  # the same baseline each time: the median decides again
+    (speed,) = [row for row in targets({"runs": [run]}) if row[0].startswith("Speed")]
+    assert speed[3] is True
+
+
 def test_with_rounds_linkchecker_is_set_against_the_median_first_pass() -> None:
     """LinkChecker runs once; one slow first pass of freshness must not decide its target."""
     from bench.report import targets
