@@ -232,27 +232,36 @@ def _rounds(*walls: tuple[float, float]) -> list[dict[str, float]]:
     ]
 
 
+_PEAK = {"peak_rss_mb": 200.0}
+
+
+def _speed_run(orgs: int, rounds: list[dict[str, float]], first: float, median: float) -> dict:
+    """A results run with ``rounds``, its first round's pair as the main figures."""
+    bare = rounds[0]["bare_wall_s"]
+    return {
+        "orgs": orgs,
+        "freshness": {
+            "first": {"wall_s": rounds[0]["freshness_first_wall_s"], "exit_code": 0, **_PEAK},
+            "second": {"wall_s": rounds[0]["freshness_first_wall_s"] / 2, "exit_code": 0, **_PEAK},
+        },
+        "bare_scrapy": {"wall_s": bare},
+        "linkchecker_skipped": "--no-linkchecker",
+        "rounds": rounds,
+        "ratios": {
+            "freshness_over_bare_wall": first,
+            "freshness_over_bare_wall_median": median,
+            "linkchecker_over_freshness_wall": None,
+            "second_over_first_bytes": None,
+        },
+    }
+
+
 def test_with_rounds_the_median_ratio_decides_the_speed_target() -> None:
     """One slow bare crawl must not decide the target: with --rounds, the median does."""
     from bench.report import targets
 
     rounds = _rounds((20.0, 16.0), (19.0, 10.0), (21.0, 10.5))  # round 1: a slow bare crawl
-    run = {
-        "orgs": 1_000,
-        "freshness": {
-            "first": {"wall_s": 20.0, "exit_code": 0, "peak_rss_mb": 200.0},
-            "second": {"wall_s": 12.0, "exit_code": 0, "peak_rss_mb": 190.0},
-        },
-        "bare_scrapy": {"wall_s": 16.0},
-        "linkchecker_skipped": "--no-linkchecker",
-        "rounds": rounds,
-        "ratios": {
-            "freshness_over_bare_wall": 1.25,  # round 1 alone would meet the target
-            "freshness_over_bare_wall_median": 1.9,
-            "linkchecker_over_freshness_wall": None,
-            "second_over_first_bytes": None,
-        },
-    }
+    run = _speed_run(1_000, rounds, 1.25, 1.9)  # round 1 alone would meet the target
     (speed,) = [row for row in targets({"runs": [run]}) if row[0].startswith("Speed")]
     assert speed[3] is False
     assert speed[2].startswith("median 1.90× over 3 rounds: 1.25× (20.0 / 16.0 s)")
@@ -265,22 +274,7 @@ def test_rounds_whose_bare_crawls_did_not_repeat_are_not_judged() -> None:
     rounds = _rounds((119.8, 78.2), (128.0, 276.5), (135.8, 228.0))
     for each, cpu in zip(rounds, (77.0, 268.6, 226.9), strict=True):
         each["bare_cpu_s"] = cpu
-    run = {
-        "orgs": 10_000,
-        "freshness": {
-            "first": {"wall_s": 119.8, "exit_code": 0, "peak_rss_mb": 289.0},
-            "second": {"wall_s": 58.4, "exit_code": 0, "peak_rss_mb": 280.0},
-        },
-        "bare_scrapy": {"wall_s": 78.2},
-        "linkchecker_skipped": "--no-linkchecker",
-        "rounds": rounds,
-        "ratios": {
-            "freshness_over_bare_wall": 1.53,
-            "freshness_over_bare_wall_median": 0.596,
-            "linkchecker_over_freshness_wall": None,
-            "second_over_first_bytes": None,
-        },
-    }
+    run = _speed_run(10_000, rounds, 1.53, 0.596)
     (speed,) = [row for row in targets({"runs": [run]}) if row[0].startswith("Speed")]
     assert speed[3] == "not judged"
     assert "77.0 to 268.6 CPU-seconds" in speed[2]
