@@ -57,36 +57,18 @@ class WarmCrawlers:
     """
 
     def __init__(self, count: int) -> None:
-        self._waiting = [self._start() for _ in range(count)]
+        self._waiting = [start_crawler() for _ in range(count)]
 
     @classmethod
     def for_run(cls, settings: Any) -> WarmCrawlers:
         return cls(warm_count(settings))
 
-    @staticmethod
-    def _start() -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "monitor.shards", "--job-on-stdin"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-
     def __len__(self) -> int:
         return len(self._waiting)
 
-    def take(self, job: Path) -> subprocess.Popen[str] | None:
-        """A waiting crawler, given ``job``; None when none is waiting."""
-        if not self._waiting:
-            return None
-        child = self._waiting.pop(0)
-        assert child.stdin is not None
-        # A crawler that died starting (a broken install) reads nothing; its exit code tells.
-        with contextlib.suppress(BrokenPipeError):
-            child.stdin.write(f"{job}\n")
-        with contextlib.suppress(BrokenPipeError):
-            child.stdin.close()
-        return child
+    def take(self, job: Path) -> subprocess.Popen[str]:
+        """A waiting crawler given ``job``, or a new one when none is waiting."""
+        return give_job(self._waiting.pop(0) if self._waiting else start_crawler(), job)
 
     def close(self) -> None:
         """Stop every crawler not taken."""
@@ -105,6 +87,27 @@ class WarmCrawlers:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def start_crawler() -> subprocess.Popen[str]:
+    """A crawler process; it imports what a crawl needs, then waits for ``give_job``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor.shards", "--job-on-stdin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def give_job(child: subprocess.Popen[str], job: Path) -> subprocess.Popen[str]:
+    """Send a crawler from ``start_crawler`` the path of its job; it starts crawling."""
+    assert child.stdin is not None
+    # A crawler that died starting (a broken install) reads nothing; its exit code tells.
+    with contextlib.suppress(BrokenPipeError):
+        child.stdin.write(f"{job}\n")
+    with contextlib.suppress(BrokenPipeError):
+        child.stdin.close()
+    return child
 
 
 def warm_count(settings: Any) -> int:
@@ -167,7 +170,7 @@ def crawl_in_processes(
     stop, and everything they observed until then is recorded.
 
     The canary URLs' categories, reported by the children, are added to ``canaries``. The
-    shards go to ``warm`` crawlers first, then to new ones.
+    shards go to ``warm`` crawlers first, then to new ones (``start_crawler``).
     """
     from monitor.targets import write_shard_targets
 
@@ -206,14 +209,7 @@ def crawl_in_processes(
                     }
                 )
             )
-            child = warm.take(job) if warm is not None else None
-            if child is None:
-                child = subprocess.Popen(
-                    [sys.executable, "-m", "monitor.shards", str(job)],
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
-            children.append(child)
+            children.append(warm.take(job) if warm is not None else give_job(start_crawler(), job))
         if warm is not None:
             warm.close()  # the plan needs no more: they would hold memory through the crawl
 
@@ -375,9 +371,10 @@ def _child(job_path: str) -> int:
     return 0 if stats.get("finish_reason") in ("finished", "shutdown") else 1
 
 
-def _warm_child() -> int:
-    """A crawler started ahead of its job: import what a crawl needs, then wait on stdin for
-    the job's path. An empty stdin means it is not needed."""
+def _crawler() -> int:
+    """A crawler process (``start_crawler``): import what a crawl needs, then wait on stdin for
+    the job's path, which comes once the run is planned. An empty stdin means it is not
+    needed."""
     _stop_with_parent(os.getppid())
     _import_crawl_components()
     job_path = sys.stdin.readline().strip()
@@ -422,6 +419,6 @@ def _exit_at_once(code: int) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--job-on-stdin"]:
-        _exit_at_once(_warm_child())
-    _exit_at_once(_child(sys.argv[1]))
+    if sys.argv[1:] != ["--job-on-stdin"]:
+        sys.exit("usage: python -m monitor.shards --job-on-stdin (a crawler of freshness run)")
+    _exit_at_once(_crawler())

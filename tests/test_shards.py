@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.settings import LayeredSettings
-from monitor.shards import WarmCrawlers, process_count, split, warm_count
+from monitor.shards import WarmCrawlers, process_count, split, start_crawler, warm_count
 from monitor.simweb import SimWeb, load_catalogue
 from tests.conftest import python_output, run_freshness
 from tests.crawling import T0, Monitor
@@ -94,7 +94,7 @@ def _waiting_crawlers() -> set[int]:
 
 def test_a_warm_crawler_not_given_a_job_ends_and_unused_ones_are_stopped() -> None:
     # Not needed: its stdin closes without a job, and it ends once it has imported.
-    child = WarmCrawlers._start()
+    child = start_crawler()
     assert child.stdin is not None and child.stdout is not None
     child.stdin.close()
     assert child.wait(timeout=60) == 0
@@ -134,28 +134,20 @@ def test_a_crawler_ends_with_its_crawls_outcome_once_all_it_saw_is_written(tmp_p
         )
         return path
 
-    (tmp_path / "none.targets").write_text("")
-    for given in ("argument", "stdin"):
-        path = job("empty", str(tmp_path / "none.targets"))
-        argv, stdin = (
-            ([str(path)], None) if given == "argument" else (["--job-on-stdin"], f"{path}\n")
-        )
-        done = subprocess.run(
-            [sys.executable, "-m", "monitor.shards", *argv],
-            input=stdin,
+    def crawl(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "monitor.shards", "--job-on-stdin"],
+            input=f"{path}\n",
             capture_output=True,
             text=True,
             timeout=120,
         )
-        assert done.returncode == 0, done.stderr
-        assert done.stdout.splitlines()[-1] == "progress 0 0 "  # the last line, flushed
-    broken = job("broken", str(tmp_path / "missing.targets"))
-    failed = subprocess.run(
-        [sys.executable, "-m", "monitor.shards", str(broken)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    (tmp_path / "none.targets").write_text("")
+    done = crawl(job("empty", str(tmp_path / "none.targets")))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "progress 0 0 "  # the last line, flushed
+    failed = crawl(job("broken", str(tmp_path / "missing.targets")))
     assert failed.returncode != 0
     assert "missing.targets" in failed.stderr
 
