@@ -151,9 +151,9 @@ class DirectorySpider(Spider):
             )
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
         crawler.signals.connect(spider.on_bytes, signal=signals.bytes_received)
-        crawler.signals.connect(
-            spider.on_request_scheduled_out, signal=signals.request_reached_downloader
-        )
+        from spiders.scheduler import start_request_left
+
+        crawler.signals.connect(spider.on_request_scheduled_out, signal=start_request_left)
         return spider
 
     # -- body size cap and binary detection ----------------------------------------------------
@@ -197,7 +197,7 @@ class DirectorySpider(Spider):
             yield self._request(target["url"], target, chain=[], conditional=conditional)
 
     async def _room_in_scheduler(self) -> None:
-        """Wait while ``FRESHNESS_START_BACKLOG`` requests are already waiting to be sent.
+        """Wait while ``FRESHNESS_START_BACKLOG`` start requests are already waiting to be sent.
 
         Scrapy takes start requests as fast as they come. Scrapy's downloader-aware queue then
         looks at every host with a waiting request on every pop: with 10,000 organisations
@@ -208,9 +208,12 @@ class DirectorySpider(Spider):
         scheduler = getattr(engine, "scheduler", None)
         if scheduler is None or not hasattr(scheduler, "__len__"):
             return
-        while len(scheduler) >= self.start_backlog:
-            # Woken as soon as a request leaves the scheduler for the downloader; the timeout
-            # only guards against a scheduler that drains without that signal.
+        # Start requests only (spiders.scheduler): counting a host's probes and discovery pages
+        # too held new hosts back while earlier ones finished, and the last hosts' chains
+        # became the pass's tail.
+        while getattr(scheduler, "waiting_starts", len(scheduler)) >= self.start_backlog:
+            # Woken as soon as a start request leaves the scheduler; the timeout only guards
+            # against a scheduler that drains without that signal.
             self._room.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._room.wait(), 0.05)

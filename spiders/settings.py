@@ -88,6 +88,11 @@ FRESHNESS_IDLE_CONNECTION_SECONDS = 15.0
 FRESHNESS_IDLE_SLOT_SECONDS = 15.0
 FRESHNESS_ROBOTS_PARSERS = 1000  # hosts whose robots.txt rules a crawler holds (Scrapy: all)
 DOWNLOADER = "spiders.handlers.ShortIdleSlotDownloader"
+# Counts the start requests it holds, for FRESHNESS_START_BACKLOG (spiders/scheduler.py).
+SCHEDULER = "spiders.scheduler.StartCountingScheduler"
+# Scrapy's downloader-aware queue, at a cost that does not grow with the hosts waiting in it
+# (spiders/pqueues.py).
+SCHEDULER_PRIORITY_QUEUE = "spiders.pqueues.HostAwarePriorityQueue"
 STATS_CLASS = "spiders.stats.PlainMemoryStatsCollector"  # see spiders/stats.py
 DOWNLOAD_HANDLERS = {
     "http": "spiders.handlers.ShortIdleHTTP11DownloadHandler",
