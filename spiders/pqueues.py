@@ -32,7 +32,10 @@ class HostAwarePriorityQueue(DownloaderAwarePriorityQueue):
         self._length += 1
 
     def _choose_slot(self) -> str | None:
-        slots = self.downloader_slots
+        """The first host in turn with nothing in progress, else the least busy. A host
+        passed over goes to the back of the turn; the hosts' order among themselves is
+        kept, so a ``peek`` and the ``pop`` after it choose the same host."""
+        slots = self._downloader_interface.downloader.slots
         best, best_active = None, None
         for _ in range(len(self.pqueues)):
             slot = next(iter(self.pqueues))
@@ -42,12 +45,8 @@ class HostAwarePriorityQueue(DownloaderAwarePriorityQueue):
                 return slot
             if best_active is None or active < best_active:
                 best, best_active = slot, active
-            self.pqueues.move_to_end(slot)  # passed over: the others first next time
+            self.pqueues.move_to_end(slot)
         return best
-
-    @property
-    def downloader_slots(self) -> dict[str, Any]:
-        return self._downloader_interface.downloader.slots
 
     def pop(self) -> Any:
         slot = self._choose_slot()
@@ -68,11 +67,8 @@ class HostAwarePriorityQueue(DownloaderAwarePriorityQueue):
         return request
 
     def peek(self) -> Any:
-        for slot in self.pqueues:
-            held = self.downloader_slots.get(slot)
-            if held is None or not held.active:
-                return self.pqueues[slot].peek()
-        return super().peek()
+        slot = self._choose_slot()
+        return self.pqueues[slot].peek() if slot is not None else None
 
     def close(self) -> dict[str, list[int]]:
         self._length = 0

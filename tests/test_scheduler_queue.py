@@ -65,7 +65,9 @@ def test_a_host_with_a_download_in_progress_waits_for_the_idle_ones(scheduler: A
     slot.active.add(busy)  # as the downloader holds a request while it is fetched
     for url in ("http://busy.test/groups/", "http://idle1.test/", "http://idle2.test/"):
         scheduler.enqueue_request(Request(url, dont_filter=True))
+    peeked = scheduler.mqs.peek().url
     order = [scheduler.next_request().url for _ in range(2)]
+    assert peeked == order[0]  # peek names what pop gives next
     assert sorted(order) == ["http://idle1.test/", "http://idle2.test/"]
     assert scheduler.next_request().url == "http://busy.test/groups/"  # the least busy left
     assert len(scheduler) == 0
