@@ -110,7 +110,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def freshness_command() -> list[str]:
     exe = shutil.which("freshness", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "monitor.cli"]
+    return [exe] if exe else [sys.executable, "-m", "monitor.app.cli"]
 
 
 def _version(package: str) -> str | None:
@@ -372,24 +372,24 @@ def profile_pass(rundir: Path, db: Path, n: int) -> dict[str, Any]:
 # Where a sample's time goes, by the first matching frame from the innermost outwards.
 PROFILE_BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
-        "HTML parsing and extraction (lxml, monitor.pagefacts/identity/groups/outbound)",
+        "HTML parsing and extraction (lxml, monitor.pages.facts/identity/groups/outbound)",
         (
-            "monitor/pagefacts.py",
-            "monitor/identity.py",
-            "monitor/groups.py",
-            "monitor/outbound.py",
+            "monitor/pages/facts.py",
+            "monitor/pages/identity.py",
+            "monitor/pages/groups.py",
+            "monitor/pages/links.py",
             "lxml/",
             "tldextract/",
         ),
     ),
     (
-        "classification and judgement (monitor.classify/judge/decide/service)",
+        "classification and judgement (monitor.judging.classify/judge/decide/service)",
         (
-            "monitor/classify.py",
-            "monitor/judge.py",
-            "monitor/decide.py",
-            "monitor/service.py",
-            "monitor/digest.py",
+            "monitor/judging/classify.py",
+            "monitor/judging/judge.py",
+            "monitor/judging/decide.py",
+            "monitor/app/service.py",
+            "monitor/telling/digest.py",
             "rapidfuzz/",
         ),
     ),

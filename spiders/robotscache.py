@@ -7,7 +7,7 @@ asks the server again with ``If-None-Match`` / ``If-Modified-Since``: a 304 cost
 bytes and the stored rules stand. Rules are never used without asking: RFC 9309 (section 2.4)
 allows a cached copy for 24 hours at most, and a conditional request is a fresh answer.
 Listed pages, probes and discovery are never cached here: they carry their own validators
-(``monitor.judge``), and every fetch of theirs is an observation.
+(``monitor.judging.judge``), and every fetch of theirs is an observation.
 
 Within a run, Scrapy's robots middleware keeps every host's parsed rules to the end, about
 2 KB a host: 10 MB in each crawler of a 10,000-organisation run. ``BoundedRobotsTxtMiddleware``

@@ -11,7 +11,7 @@ BOT_NAME = "freshness"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
-# -- What freshness itself reads (parsed once into monitor.policy.Policy) ----------------------
+# -- What freshness itself reads (parsed once into monitor.judging.policy.Policy) ----------------------
 FRESHNESS_DB = "sqlite:///freshness.db"
 FRESHNESS_CONTACT_URL = "https://github.com/freshness-monitor/freshness"
 FRESHNESS_NOW = ""  # ISO timestamp; empty means the real clock. Tests move time with it.
@@ -159,4 +159,4 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "spiders.middlewares.RetryAfterMiddleware": 560,  # before RetryMiddleware sees the response
 }
-ITEM_PIPELINES = {"monitor.crawl.RecordObservationsPipeline": 300}
+ITEM_PIPELINES = {"monitor.crawl.process.RecordObservationsPipeline": 300}

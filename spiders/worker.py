@@ -21,9 +21,9 @@ from typing import Any
 from scrapy import Request
 from scrapy_redis.spiders import RedisMixin
 
-from monitor.distributed import QUEUE_KEY, done_key, taken_key
-from monitor.outbound import registered_domain
-from spiders.directory import CALLBACKS, DirectorySpider
+from monitor.pages.links import registered_domain
+from monitor.runs.distributed import QUEUE_KEY, done_key, taken_key
+from spiders.sites import CALLBACKS, DirectorySpider
 
 LEASE_GRACE = 10.0  # seconds past a lease for the coordinator to queue it again
 

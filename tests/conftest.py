@@ -112,7 +112,7 @@ def store_factory(db_url: str) -> Iterator[Callable[[], object]]:
 
 def freshness_executable() -> list[str]:
     exe = shutil.which("freshness", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "monitor.cli"]
+    return [exe] if exe else [sys.executable, "-m", "monitor.app.cli"]
 
 
 def python_output(code: str, *, cwd: Path | None = None) -> str:

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from monitor import classify as classify_module
-from monitor.classify import (
+from monitor.judging import classify as classify_module
+from monitor.judging.classify import (
     CATEGORIES,
     DEAD_CATEGORIES,
     Outcome,
@@ -25,7 +25,7 @@ from monitor.classify import (
     registered_domain,
     text_similarity,
 )
-from monitor.pagefacts import MARKER_NAMES, TEXT_CAP, page_facts
+from monitor.pages.facts import MARKER_NAMES, TEXT_CAP, page_facts
 from storage.records import Observation
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
@@ -151,7 +151,7 @@ def test_outcome_is_frozen_and_validated():
 
 def test_classify_imports_no_heavy_machinery():
     code = (
-        "import sys, monitor.classify, monitor.pagefacts\n"
+        "import sys, monitor.judging.classify, monitor.pages.facts\n"
         "heavy = [m for m in ('scrapy', 'sqlalchemy', 'apprise', 'twisted') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
         "print('clean')\n"
@@ -1200,7 +1200,7 @@ def test_page_facts_markers(snippet, expected):
 def test_page_facts_finds_every_marker_token():
     """Each token, alone in a page, is found: the shared substrings checked first (for
     speed) must not hide any of them."""
-    from monitor.pagefacts import _MARKERS
+    from monitor.pages.facts import _MARKERS
 
     for name, token, _ in _MARKERS:
         page = f"<html><body><p>see {token.upper()} here</p></body></html>"
@@ -1298,7 +1298,7 @@ def test_page_facts_is_fast_on_a_megabyte_page():
 def test_page_facts_of_an_already_parsed_tree_are_the_same(html):
     """The spider parses a homepage or groups page once (identity.as_tree) and hands the tree
     to page_facts: the facts must be those of parsing the page on its own."""
-    from monitor.identity import as_tree
+    from monitor.pages.identity import as_tree
 
     text = html.decode("utf-8", errors="replace") if isinstance(html, bytes) else html
     assert page_facts(text, tree=as_tree(text)) == page_facts(text)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.cli import cli
+from monitor.app.cli import cli
 from storage.db import Store
 from storage.records import DirectoryEntry, Finding
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from monitor.classify import Outcome
-from monitor.decide import decide, detect_outage
-from monitor.judge import judge_run
-from monitor.policy import Policy
+from monitor.judging.classify import Outcome
+from monitor.judging.decide import decide, detect_outage
+from monitor.judging.judge import judge_run
+from monitor.judging.policy import Policy
 from storage.records import DirectoryEntry, LinkState, Observation
 
 T0 = dt.datetime(2026, 11, 1, 3, 0, tzinfo=dt.UTC)
@@ -75,7 +75,7 @@ def test_persistent_blocking_becomes_unverifiable_never_dead() -> None:
 
 
 def test_policy_reads_settings_and_rejects_junk() -> None:
-    from monitor.policy import PolicyError
+    from monitor.judging.policy import PolicyError
 
     policy = Policy.from_settings(
         {"FRESHNESS_DEAD_AFTER_FAILURES": "5", "FRESHNESS_DEAD_AFTER_HOURS": "12"}

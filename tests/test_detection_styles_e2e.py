@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.groups import extract_groups, normalise_group_name
+from monitor.pages.groups import extract_groups, normalise_group_name
 from monitor.simweb import LIVE_IP, SimWeb, load_catalogue
 from tests.crawling import T0, Monitor
 
@@ -360,7 +360,7 @@ def test_same_site_canonical_change_is_a_low_confidence_move(
     runs: Runs, org_id: str, listed: tuple[str, str], served: tuple[str, str]
 ) -> None:
     # http -> https is the commonest canonical change, but the simulated web has no TLS, so it
-    # cannot be served here; monitor.judge._canonical ignores the scheme the same way.
+    # cannot be served here; monitor.judging.judge._canonical ignores the scheme the same way.
     listed_url, served_url = runs.url(*listed), runs.url(*served)
     for run in range(3):
         (moved,) = [f for f in runs.mine(org_id, run, "moved") if f["url"] == listed_url]

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import markdown as markdown_lib
 import pytest
 
-from monitor.digest import (
+from monitor.telling.digest import (
     HEARTBEAT_SUMMARY,
     Digest,
     md_escape,
@@ -431,7 +431,7 @@ def test_sample_digest_has_every_kind_and_a_recovery() -> None:
 
 def test_digest_module_imports_no_scrapy_sqlalchemy_or_apprise() -> None:
     code = (
-        "import sys, monitor.digest; "
+        "import sys, monitor.telling.digest; "
         "print(sorted(m for m in ('scrapy', 'sqlalchemy', 'apprise') if m in sys.modules))"
     )
     out = subprocess.run(

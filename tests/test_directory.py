@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.directory import (
+from monitor.directory.format import (
     KEYS,
     DirectoryError,
     DirectoryProblem,
@@ -1223,7 +1223,7 @@ def test_slugify_keeps_long_names_to_a_word_boundary() -> None:
 def test_directory_module_imports_no_scrapy_sqlalchemy_or_apprise() -> None:
     code = (
         "import sys\n"
-        "from monitor.directory import load_directory\n"
+        "from monitor.directory.format import load_directory\n"
         f"load_directory({str(FIXTURES / 'page.html')!r})\n"
         f"load_directory({str(FIXTURES / 'valid.yaml')!r})\n"
         "print(sorted(m for m in ('scrapy', 'sqlalchemy', 'apprise') if m in sys.modules))\n"
@@ -1248,7 +1248,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def import_text(store: Store, tmp_path: Path, text: str, name: str = "d.yaml") -> ImportDiff:
-    from monitor.service import import_directory
+    from monitor.app.service import import_directory
 
     path = tmp_path / name
     path.write_text(yaml_doc(text) if name.endswith(".yaml") else text)
@@ -1328,7 +1328,7 @@ def test_rename_in_a_file_without_ids_keeps_the_id_and_its_history(
     with store.transaction() as repo:
         assert len(repo.observations(org_id="old-nurses-network")) == 1
     # Export writes the kept id out, so the file no longer depends on the match.
-    from monitor.service import export_directory
+    from monitor.app.service import export_directory
 
     exported = yaml.safe_load(export_directory(store))["organisations"]
     assert exported[0]["id"] == "old-nurses-network"

@@ -82,7 +82,7 @@ def run_distributed(
     lease: str = "600",
     notify: str | None = None,
 ) -> tuple[subprocess.Popen, list[subprocess.Popen]]:
-    settings = monitor.settings(T0, {**ONE_RUN, "FRESHNESS_REDIS_LEASE": lease})
+    settings = monitor.crawl.layers(T0, {**ONE_RUN, "FRESHNESS_REDIS_LEASE": lease})
     targets = ["--notify", notify] if notify else []
     if kill_one:
         monitor.web.clear_requests()  # count this run's fetches only (the web is shared)
@@ -169,7 +169,7 @@ def test_an_idle_worker_waits_while_another_workers_organisation_is_within_its_l
     import redis
     from scrapy.utils.test import get_crawler
 
-    from monitor.distributed import done_key, taken_key
+    from monitor.runs.distributed import done_key, taken_key
     from spiders.worker import LEASE_GRACE, WorkerSpider
 
     client = redis.Redis.from_url(redis_server.url)
@@ -202,7 +202,7 @@ def test_a_worker_marks_its_whole_batch_taken_before_crawling_any_of_it(redis_se
     import redis
     from scrapy.utils.test import get_crawler
 
-    from monitor.distributed import QUEUE_KEY, taken_key
+    from monitor.runs.distributed import QUEUE_KEY, taken_key
     from spiders.worker import WorkerSpider
 
     client = redis.Redis.from_url(redis_server.url)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.groups import (
+from monitor.pages.groups import (
     diff_groups,
     display_group_name,
     extract_groups,

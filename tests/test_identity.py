@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-import monitor.groups as groups_module
-import monitor.identity as identity_module
-import monitor.outbound as outbound_module
-from monitor.groups import extract_groups
-from monitor.identity import (
+import monitor.pages.groups as groups_module
+import monitor.pages.identity as identity_module
+import monitor.pages.links as outbound_module
+from monitor.pages.groups import extract_groups
+from monitor.pages.identity import (
     as_tree,
     detect_rename,
     extract_identity,
@@ -30,7 +30,7 @@ from monitor.identity import (
     title_name,
     visible_text,
 )
-from monitor.outbound import candidate_pages, outbound_links
+from monitor.pages.links import candidate_pages, outbound_links
 
 SITES = Path(__file__).parent / "fixtures" / "sites"
 
@@ -1129,7 +1129,7 @@ def test_docstring_examples_hold(module):
 def test_extractors_import_neither_scrapy_sqlalchemy_nor_apprise():
     code = (
         "import sys\n"
-        "import monitor.identity, monitor.groups, monitor.outbound\n"
+        "import monitor.pages.identity, monitor.pages.groups, monitor.pages.links\n"
         "heavy = sorted(m for m in ('scrapy', 'sqlalchemy', 'apprise', 'twisted') if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
@@ -1165,7 +1165,7 @@ def test_extractors_import_neither_scrapy_sqlalchemy_nor_apprise():
 def test_the_page_prefilter_never_hides_a_rename_hint(phrase: str) -> None:
     # Every alternative of the case-blind hint, in any case, holds one of the plain words
     # the whole-page prefilter looks for, so no rename line is skipped.
-    from monitor.identity import _PHRASE_HINT, _PHRASE_WORDS
+    from monitor.pages.identity import _PHRASE_HINT, _PHRASE_WORDS
 
     for text in (phrase, phrase.upper(), phrase.title()):
         assert _PHRASE_HINT.search(f"Peer Circle ({text} Nurse Line)")

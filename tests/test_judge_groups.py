@@ -1,6 +1,6 @@
 """A removed group takes two consecutive successful readings of the groups page.
 
-Runs are judged one after another the way ``monitor.service`` does it: each run gets the link
+Runs are judged one after another the way ``monitor.app.service`` does it: each run gets the link
 state the last one left and, as ``previous``, the last observation of the link that was not a
 304, failed fetches included. The clock is passed in; nothing sleeps.
 """
@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from monitor.classify import Outcome, classify
-from monitor.groups import normalise_group_name
-from monitor.judge import Judgement, judge_run
-from monitor.policy import Policy
+from monitor.judging.classify import Outcome, classify
+from monitor.judging.judge import Judgement, judge_run
+from monitor.judging.policy import Policy
+from monitor.pages.groups import normalise_group_name
 from storage.records import DirectoryEntry, LinkState, Observation
 
 T0 = dt.datetime(2026, 11, 1, 3, 0, tzinfo=dt.UTC)

@@ -28,8 +28,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from apprise.decorators import notify as apprise_notify
 
-from monitor.digest import Digest, render_digest, sample_digest
-from monitor.notify import (
+from monitor.telling.digest import Digest, render_digest, sample_digest
+from monitor.telling.notify import (
     DEFAULT_ROUTES,
     NotifyError,
     Target,
@@ -458,7 +458,7 @@ def test_notify_is_the_only_apprise_importer() -> None:
         for p in (root / folder).rglob("*.py")
         if re.search(r"^\s*(import apprise|from apprise)", p.read_text(), re.M)
     ]
-    assert importers == ["monitor/notify.py"]
+    assert importers == ["monitor/telling/notify.py"]
 
 
 # -- the HTML digest in a real browser ----------------------------------------------------------

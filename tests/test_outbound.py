@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.identity import as_tree, body_of, extract_identity, visible_text
-from monitor.outbound import (
+from monitor.pages.identity import as_tree, body_of, extract_identity, visible_text
+from monitor.pages.links import (
     MAX_CANDIDATE_PAGES,
     candidate_pages,
     looks_like_peer_support,
@@ -66,7 +66,7 @@ def test_registered_domain_never_touches_the_network_or_the_disk(tmp_path):
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
         "socket.getaddrinfo = refuse\n"
-        "from monitor.outbound import registered_domain\n"
+        "from monitor.pages.links import registered_domain\n"
         "print(registered_domain('https://a.b.example.co.uk/'))\n"
     )
     env = {**os.environ, "TLDEXTRACT_CACHE": str(tmp_path / "cache"), "HOME": str(tmp_path)}
@@ -334,10 +334,10 @@ def _hosts_for_every_rule() -> list[str]:
 
 
 def test_registered_domain_agrees_with_tldextract_on_every_rule() -> None:
-    """monitor.domains walks the suffix list as tldextract's extractor does, without it."""
+    """monitor.pages.domains walks the suffix list as tldextract's extractor does, without it."""
     import tldextract
 
-    from monitor.domains import _host_domain
+    from monitor.pages.domains import _host_domain
 
     extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
@@ -353,7 +353,7 @@ def test_registered_domain_agrees_with_tldextract_on_every_rule() -> None:
 def test_planning_a_run_imports_no_tldextract() -> None:
     code = (
         "import sys\n"
-        "from monitor.domains import registered_domain\n"
+        "from monitor.pages.domains import registered_domain\n"
         "assert registered_domain('https://a.b.example.co.uk/') == 'example.co.uk'\n"
         "print('tldextract' in sys.modules)\n"
     )

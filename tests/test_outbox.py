@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from monitor.notify import NotifyError, mask
-from monitor.outbox import NotifyConfig, deliver_outbox, queue_digests, target_key
-from monitor.service import FreshnessError, notify_after_run, retry_notifications
+from monitor.app.service import FreshnessError, notify_after_run, retry_notifications
+from monitor.telling.notify import NotifyError, mask
+from monitor.telling.outbox import NotifyConfig, deliver_outbox, queue_digests, target_key
 from storage.db import Store
 from storage.records import DirectoryEntry, Finding
 from tests.receivers import SECRET, Receiver, http_receiver
@@ -231,14 +231,14 @@ def test_runs_made_without_notifying_are_digested_together(
 def test_runs_without_targets_are_digested_unbuilt_and_a_new_target_starts_after_them(
     store: Store, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import monitor.outbox
+    import monitor.telling.outbox
 
     def no_render(*args: object, **kwargs: object) -> None:
         raise AssertionError("a digest was built with nobody to send it to")
 
     make_run(store, NOW, [finding("nurses", "dead_link", "https://nurses.test/")])
     with monkeypatch.context() as patched:
-        patched.setattr(monitor.outbox, "render_digest", no_render)
+        patched.setattr(monitor.telling.outbox, "render_digest", no_render)
         assert notify_after_run(store, config(), now=NOW) == []
     with store.transaction() as repo:
         assert repo.undigested_runs() == [] and repo.outbox() == []

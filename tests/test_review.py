@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.cli import cli
-from monitor.directory import dump_directory, load_directory
-from monitor.review import plan_changes, settled, update_yaml
+from monitor.app.cli import cli
+from monitor.directory.format import dump_directory, load_directory
+from monitor.directory.review import plan_changes, settled, update_yaml
 from storage.db import Store
 from storage.records import DirectoryEntry, Finding
 from tests.crawling import T0, Monitor

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from monitor.schedule import is_due
+from monitor.judging.schedule import is_due
 from storage.records import DirectoryEntry, Organisation
 
 T0 = dt.datetime(2026, 11, 1, 0, 0, tzinfo=dt.UTC)

@@ -12,9 +12,9 @@ from scrapy.core.downloader import Downloader
 from scrapy.utils.test import get_crawler
 
 from spiders import settings as crawl_settings
-from spiders.directory import DirectorySpider
 from spiders.pqueues import HostAwarePriorityQueue
 from spiders.scheduler import StartCountingScheduler, start_request_left
+from spiders.sites import DirectorySpider
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from scrapy.settings import Settings
 
-from monitor.crawl import build_settings
-from monitor.settings import LayeredSettings, scrapy_settings
+from monitor.crawl.layers import LayeredSettings, scrapy_settings
+from monitor.crawl.process import build_settings
 
 PROJECT = {
     "FRESHNESS_PROCESSES": "2",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.settings import LayeredSettings
-from monitor.shards import WarmCrawlers, process_count, split, start_crawler, warm_count
+from monitor.crawl.layers import LayeredSettings
+from monitor.runs.shards import WarmCrawlers, process_count, split, start_crawler, warm_count
 from monitor.simweb import SimWeb, load_catalogue
 from tests.conftest import python_output, run_freshness
 from tests.crawling import T0, Monitor
@@ -87,7 +87,7 @@ def _waiting_crawlers() -> set[int]:
                 cmdline = (entry / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"--job-on-stdin" in cmdline and b"monitor.shards" in cmdline:
+            if b"--job-on-stdin" in cmdline and b"monitor.runs.shards" in cmdline:
                 found.add(int(entry.name))
     return found
 
@@ -140,7 +140,7 @@ def test_a_crawler_ends_with_its_crawls_outcome_once_all_it_saw_is_written(tmp_p
 
     def crawl(path: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "monitor.shards", "--job-on-stdin"],
+            [sys.executable, "-m", "monitor.runs.shards", "--job-on-stdin"],
             input=f"{path}\n",
             capture_output=True,
             text=True,
@@ -250,7 +250,7 @@ def test_the_coordinating_process_does_not_load_scrapy() -> None:
     import sys
 
     code = (
-        "import sys, monitor.cli, monitor.service, monitor.shards, monitor.distributed;"
+        "import sys, monitor.app.cli, monitor.app.service, monitor.runs.shards, monitor.runs.distributed;"
         "print(sorted(m for m in ('scrapy', 'twisted') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -270,10 +270,10 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_sqlalchemy(tmp_path: Path) ->
     coordinator = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from monitor.cli import Context\n"
-        "from monitor.service import start_run\n"
-        "from monitor.shards import portable_settings, split\n"
-        "from monitor.targets import plan_run, write_shard_targets\n"
+        "from monitor.app.cli import Context\n"
+        "from monitor.app.service import start_run\n"
+        "from monitor.runs.shards import portable_settings, split\n"
+        "from monitor.runs.plan import plan_run, write_shard_targets\n"
         f"ctx = Context({db!r}, None, False)\n"
         "settings = ctx.settings(('FRESHNESS_PROCESSES=2',))\n"
         "plan = plan_run(settings)\n"
@@ -283,7 +283,7 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_sqlalchemy(tmp_path: Path) ->
         "counts = write_shard_targets(ctx.store(), settings, shards[0], "
         f"Path({str(targets)!r}), discover=plan.discover, selectors=plan.selectors, "
         "now=plan.now, chunk=2)\n"
-        "loaded = [m for m in ('scrapy', 'twisted', 'lxml', 'monitor.judge') if m in sys.modules]\n"
+        "loaded = [m for m in ('scrapy', 'twisted', 'lxml', 'monitor.judging.judge') if m in sys.modules]\n"
         "print(json.dumps({'shards': shards, 'loaded': loaded, 'counts': counts}))\n"
     )
     planned = json.loads(python_output(coordinator, cwd=tmp_path))
@@ -293,8 +293,8 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_sqlalchemy(tmp_path: Path) ->
     crawler = (
         "import sys\n"
         "from pathlib import Path\n"
-        "import monitor.shards, monitor.crawl, spiders.directory\n"
-        "from monitor.targets import iter_targets\n"
+        "import monitor.runs.shards, monitor.crawl.process, spiders.sites\n"
+        "from monitor.runs.plan import iter_targets\n"
         f"targets = list(iter_targets(Path({str(targets)!r})))\n"
         "print(len({t['org_id'] for t in targets}), len(targets),"
         " sorted(m for m in ('sqlalchemy', 'alembic') if m in sys.modules))\n"
@@ -302,8 +302,8 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_sqlalchemy(tmp_path: Path) ->
     orgs, count, loaded = python_output(crawler).split(maxsplit=2)
     assert (int(orgs), loaded.strip()) == (len(shard), "[]")
     # the same targets, in the same order, as one read of the whole shard
-    from monitor.crawl import build_settings
-    from monitor.targets import read_targets, shard_targets
+    from monitor.crawl.process import build_settings
+    from monitor.runs.plan import read_targets, shard_targets
 
     now = dt.datetime.now(dt.UTC)
     written = read_targets(targets)
@@ -348,7 +348,7 @@ def test_the_coordinator_reads_observations_progress_and_canaries_and_skips_the_
     import subprocess
     import sys
 
-    from monitor.shards import _read_child
+    from monitor.runs.shards import _read_child
     from storage.records import Observation
 
     plain = Observation(

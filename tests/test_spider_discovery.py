@@ -9,7 +9,7 @@ from __future__ import annotations
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
-from spiders.directory import DirectorySpider
+from spiders.sites import DirectorySpider
 from tests.conftest import python_output
 
 PEER = (
@@ -59,7 +59,7 @@ def test_another_organisation_fetches_the_site_for_itself() -> None:
 
 
 def test_robots_txt_is_read_for_our_product_token() -> None:
-    from monitor.crawl import build_settings
+    from monitor.crawl.process import build_settings
 
     settings = build_settings()
     DirectorySpider.update_settings(settings)
@@ -167,7 +167,7 @@ def test_the_spider_takes_its_targets_one_at_a_time_in_order() -> None:
 
 def test_the_spider_reads_an_iterator_of_targets_as_it_schedules_them() -> None:
     """A crawler process reads its shard's targets from a file one at a time
-    (monitor.targets.iter_targets): the spider must not read ahead of its start requests."""
+    (monitor.runs.plan.iter_targets): the spider must not read ahead of its start requests."""
     import asyncio
     from types import SimpleNamespace
 
@@ -203,8 +203,8 @@ def test_the_spider_plans_a_run_once_for_its_targets_and_listed_domains(
 
     from scrapy.utils.test import get_crawler
 
-    import monitor.targets as targets_module
-    from monitor.domains import registered_domain
+    import monitor.runs.plan as targets_module
+    from monitor.pages.domains import registered_domain
     from tests.conftest import run_freshness
 
     db = f"sqlite:///{tmp_path / 'f.db'}"
@@ -235,8 +235,8 @@ def test_idle_connections_are_dropped_after_the_configured_seconds() -> None:
         "install_reactor('twisted.internet.asyncioreactor.AsyncioSelectorReactor')\n"
         "from scrapy.utils.misc import build_from_crawler, load_object\n"
         "from scrapy.utils.test import get_crawler\n"
-        "from monitor.crawl import build_settings\n"
-        "from spiders.directory import DirectorySpider\n"
+        "from monitor.crawl.process import build_settings\n"
+        "from spiders.sites import DirectorySpider\n"
         "for cmdline in ({}, {'FRESHNESS_IDLE_CONNECTION_SECONDS': '0.5'}):\n"
         "    settings = build_settings({}, cmdline)\n"
         "    crawler = get_crawler(DirectorySpider, settings.copy_to_dict())\n"

@@ -310,7 +310,7 @@ def test_error_kind_names_a_failed_handshake_tls_and_a_lost_connection_connectio
     from twisted.internet import error
     from twisted.python.failure import Failure
 
-    from spiders.directory import error_kind
+    from spiders.sites import error_kind
 
     # What ``tls: broken`` produced in a real crawl (OpenSSL 3 says "sslv3 alert ...").
     handshake = SSL.Error([("SSL routines", "", "tls alert handshake failure")])

@@ -1,7 +1,7 @@
 """Render what changed since the last run into a digest: text, Markdown, HTML and JSON.
 
 Pure: no Apprise, no SQLAlchemy, no Scrapy, and the clock is passed in. Sending lives in
-``monitor.notify``.
+``monitor.telling.notify``.
 
 Every string that came from the web (names, URLs, group names, evidence) is treated as
 hostile. Each format escapes it in its own way:

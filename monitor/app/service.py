@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor.classify import Outcome, classify
-from monitor.policy import Policy
-from monitor.shards import process_count
-from monitor.targets import RunPlan
+from monitor.judging.classify import Outcome, classify
+from monitor.judging.policy import Policy
+from monitor.runs.plan import RunPlan
+from monitor.runs.shards import process_count
 from storage.db import Store
 from storage.records import Finding, ImportDiff, Observation, Organisation
 
 if TYPE_CHECKING:
-    from monitor.judge import Judgement
-    from monitor.shards import WarmCrawlers
+    from monitor.judging.judge import Judgement
+    from monitor.runs.shards import WarmCrawlers
 
 
 class FreshnessError(Exception):
@@ -42,7 +42,7 @@ def import_directory(
     Entries without an id keep the id of the stored organisation with the same homepage, so a
     rename is a change to that organisation, not a new one (see ``load_directory``).
     """
-    from monitor.directory import load_directory
+    from monitor.directory.format import load_directory
 
     # Read apart from the write: a web page is not fetched while a transaction is open.
     with store.transaction() as repo:
@@ -54,7 +54,7 @@ def import_directory(
 
 
 def export_directory(store: Store) -> str:
-    from monitor.directory import dump_directory
+    from monitor.directory.format import dump_directory
 
     with store.transaction() as repo:
         return dump_directory(repo.directory_entries())
@@ -122,7 +122,7 @@ def conclude_run(
     """
     # Imported here: a coordinating process needs the judge (and lxml under it) only once
     # its crawlers are done, not in the memory it holds while they crawl.
-    from monitor.judge import judge_run, run_health
+    from monitor.judging.judge import judge_run, run_health
 
     with store.transaction() as repo:
         census = repo.run_census(run_id)
@@ -246,12 +246,12 @@ def run_pass(
     """One monitoring pass over the due organisations, holding the run lock.
 
     Returns the run summary, or None when nothing was due. A run over several processes
-    uses the ``warm`` crawlers first (``monitor.shards.WarmCrawlers``); those it does not
+    uses the ``warm`` crawlers first (``monitor.runs.shards.WarmCrawlers``); those it does not
     need are stopped as soon as the plan is known.
     """
     import time
 
-    from monitor.targets import plan_run, plan_targets
+    from monitor.runs.plan import plan_run, plan_targets
     from storage.lock import LockHeld, run_lock
 
     started = time.monotonic()
@@ -279,7 +279,7 @@ def run_pass(
                 summary = _run_in_processes(store, settings, plan, processes, progress, warm)
             else:
                 targets = plan_targets(settings, plan)
-                from monitor.crawl import run_crawl  # Scrapy only where it crawls
+                from monitor.crawl.process import run_crawl  # Scrapy only where it crawls
 
                 _, stats = run_crawl(
                     settings,
@@ -314,9 +314,9 @@ def _run_in_processes(
     warm: WarmCrawlers | None = None,
 ) -> dict[str, Any]:
     """Crawl the shards in child processes, then judge the whole run here."""
-    from monitor.distributed import conclude_distributed
-    from monitor.policy import clock_from_settings
-    from monitor.shards import crawl_in_processes, split
+    from monitor.judging.policy import clock_from_settings
+    from monitor.runs.distributed import conclude_distributed
+    from monitor.runs.shards import crawl_in_processes, split
 
     run_id = start_run(store, clock_from_settings(settings))
     canaries: list[str] = []
@@ -344,10 +344,10 @@ def _run_in_processes(
 
 def check(store_factory: Callable[[], Store], target: str, settings: Any) -> list[dict[str, Any]]:
     """Crawl one organisation or one ad-hoc URL now; return what each URL showed."""
-    from monitor.classify import classify
-    from monitor.crawl import item_to_observation, run_crawl
-    from monitor.judge import status_chain
-    from monitor.targets import load_run
+    from monitor.crawl.process import item_to_observation, run_crawl
+    from monitor.judging.classify import classify
+    from monitor.judging.judge import status_chain
+    from monitor.runs.plan import load_run
 
     if target.startswith(("http://", "https://")):
         items, _ = run_crawl(
@@ -391,10 +391,10 @@ def notify_after_run(store: Store, config: Any, *, now: dt.datetime) -> list[Any
     """After a run: note accepted findings the directory now carries, queue the digest of what
     changed since the last one, and deliver everything the outbox holds, oldest first.
 
-    ``config`` is a ``monitor.outbox.NotifyConfig``. Returns ``monitor.outbox.Delivery`` items.
+    ``config`` is a ``monitor.telling.outbox.NotifyConfig``. Returns ``monitor.telling.outbox.Delivery`` items.
     """
-    from monitor.notify import NotifyError
-    from monitor.outbox import deliver_outbox, queue_digests
+    from monitor.telling.notify import NotifyError
+    from monitor.telling.outbox import deliver_outbox, queue_digests
 
     settle_accepted(store, now=now)
     try:
@@ -406,7 +406,7 @@ def notify_after_run(store: Store, config: Any, *, now: dt.datetime) -> list[Any
 
 def retry_notifications(store: Store, config: Any, *, now: dt.datetime) -> list[Any]:
     """Deliver what the outbox holds (and queue digests of runs made by ``scrapy crawl``)."""
-    from monitor.outbox import NO_TARGETS
+    from monitor.telling.outbox import NO_TARGETS
 
     if not config.targets:
         raise FreshnessError(NO_TARGETS)
@@ -415,8 +415,8 @@ def retry_notifications(store: Store, config: Any, *, now: dt.datetime) -> list[
 
 def try_targets(config: Any, *, now: dt.datetime) -> dict[str, bool]:
     """Send the sample digest straight to every target; success by masked URL."""
-    from monitor.notify import NotifyError
-    from monitor.outbox import send_test
+    from monitor.telling.notify import NotifyError
+    from monitor.telling.outbox import send_test
 
     try:
         return send_test(config, now=now)
@@ -439,7 +439,7 @@ def render_run_digest(
 ) -> Any:
     """The digest of one run (the latest completed one by default), or of everything opened
     or resolved since ``since``. Renders only; nothing is sent or marked."""
-    from monitor.digest import render_digest
+    from monitor.telling.digest import render_digest
 
     with store.transaction() as repo:
         names = {o.id: o.entry.name for o in repo.organisations(include_inactive=True)}
@@ -516,7 +516,7 @@ def settle_accepted(store: Store, *, now: dt.datetime) -> list[int]:
     settled and no longer applied by `export` or `apply`. Called by `run`, `export` and
     `apply`. Returns the finding ids settled now.
     """
-    from monitor.review import settled
+    from monitor.directory.review import settled
 
     with store.transaction() as repo:
         pending = repo.accepted_findings()
@@ -531,9 +531,9 @@ def settle_accepted(store: Store, *, now: dt.datetime) -> list[int]:
 
 
 def export_with_decisions(store: Store, *, now: dt.datetime) -> tuple[str, Any]:
-    """The directory as YAML with accepted findings applied, and the ``monitor.review.Plan``."""
-    from monitor.directory import DirectoryError, dump_directory, load_directory
-    from monitor.review import plan_changes
+    """The directory as YAML with accepted findings applied, and the ``monitor.directory.review.Plan``."""
+    from monitor.directory.format import DirectoryError, dump_directory, load_directory
+    from monitor.directory.review import plan_changes
 
     settle_accepted(store, now=now)
     with store.transaction() as repo:
@@ -556,7 +556,7 @@ def export_with_decisions(store: Store, *, now: dt.datetime) -> tuple[str, Any]:
 class ApplyReport:
     path: Path
     backup: Path | None  # None when the file already said everything
-    plan: Any  # monitor.review.Plan
+    plan: Any  # monitor.directory.review.Plan
 
 
 def apply_decisions(store: Store, path: Path, *, now: dt.datetime) -> ApplyReport:
@@ -564,8 +564,8 @@ def apply_decisions(store: Store, path: Path, *, now: dt.datetime) -> ApplyRepor
     import os
     import shutil
 
-    from monitor.directory import DirectoryError
-    from monitor.review import ReviewError, update_yaml
+    from monitor.directory.format import DirectoryError
+    from monitor.directory.review import ReviewError, update_yaml
 
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise FreshnessError(

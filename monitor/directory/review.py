@@ -6,7 +6,7 @@ An accepted finding is a change to the directory:
 - ``moved``: the listed URL (``url``, ``groups_url`` or one of ``links``) that moved is
   replaced by where it went;
 - ``new_group`` / ``removed_group``: the group is added to or dropped from ``groups``
-  (names compared as ``monitor.groups.normalise_group_name`` sees them);
+  (names compared as ``monitor.pages.groups.normalise_group_name`` sees them);
 - ``new_organisation``: a new entry is appended (id made from the name, kept unique);
 - ``dead_link`` on the homepage: the entry is marked ``status: dead`` with ``dead_since``, the
   day the link first failed; it is never deleted. A dead ``groups_url`` or extra link stays
@@ -43,8 +43,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from monitor.digest import clean
-from monitor.directory import KEYS, MAX_ID_LENGTH, TOP_LEVEL_KEY, load_directory, slugify
+from monitor.directory.format import KEYS, MAX_ID_LENGTH, TOP_LEVEL_KEY, load_directory, slugify
+from monitor.telling.digest import clean
 from storage.records import (
     DirectoryEntry,
     Finding,
@@ -53,8 +53,8 @@ from storage.records import (
 )
 
 try:
-    from monitor.groups import normalise_group_name
-except ImportError:  # pragma: no cover - monitor.groups is optional for this module
+    from monitor.pages.groups import normalise_group_name
+except ImportError:  # pragma: no cover - monitor.pages.groups is optional for this module
     normalise_group_name = None  # type: ignore[assignment]
 
 # What `dump_directory` and the loader accept for a single value.

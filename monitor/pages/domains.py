@@ -1,6 +1,6 @@
 """Registrable domains, from the public-suffix snapshot that tldextract bundles.
 
-Nothing is ever downloaded. Kept apart from ``monitor.outbound`` (which parses pages) so a
+Nothing is ever downloaded. Kept apart from ``monitor.pages.links`` (which parses pages) so a
 process that only plans and shards a run, by domain, imports neither lxml nor the extractors.
 
 The lookup is tldextract's own (its trie walk, ICANN section only, as ``TLDExtract``'s

@@ -48,7 +48,7 @@ class Policy:
             return DEFAULTS[name] if value is None or value == "" else value
 
         try:
-            from monitor.directory import parse_interval
+            from monitor.directory.format import parse_interval
 
             canaries = get("FRESHNESS_CANARY_URLS")
             if isinstance(canaries, str):
@@ -73,7 +73,7 @@ class Policy:
 
 def _interval_or_zero(text: str) -> dt.timedelta:
     """An interval setting where 0 means "every time" (no caching, no skipping)."""
-    from monitor.directory import parse_interval
+    from monitor.directory.format import parse_interval
 
     return dt.timedelta(0) if text.strip() in ("0", "") else parse_interval(text)
 

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from monitor.classify import Outcome
-from monitor.policy import Policy, clock_from_settings
+from monitor.judging.classify import Outcome
+from monitor.judging.policy import Policy, clock_from_settings
 from storage.db import Store
 
 logger = logging.getLogger("freshness.distributed")
@@ -117,7 +117,7 @@ def conclude_distributed(
 
     ``canaries`` are the categories the crawlers reported for the canary URLs.
     """
-    from monitor.service import conclude_run
+    from monitor.app.service import conclude_run
 
     return conclude_run(
         store,
@@ -143,8 +143,8 @@ def run_distributed(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Any] | None:
     """Coordinate one distributed pass. None when nothing was due."""
-    from monitor.service import FreshnessError, RunLocked, start_run
-    from monitor.targets import load_due_targets
+    from monitor.app.service import FreshnessError, RunLocked, start_run
+    from monitor.runs.plan import load_due_targets
     from storage.lock import LockHeld, run_lock
 
     started = time.monotonic()

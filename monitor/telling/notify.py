@@ -34,7 +34,7 @@ from typing import Any
 import apprise
 from apprise import NotifyFormat, NotifyType
 
-from monitor.digest import Digest
+from monitor.telling.digest import Digest
 from storage.records import FINDING_KINDS
 
 log = logging.getLogger("freshness.notify")

@@ -2,7 +2,7 @@
 
 Pure functions over HTML, called by the spider on every page and by detection on stored facts.
 They accept a string, bytes or an already-parsed lxml tree (parse once with ``as_tree`` and
-pass the tree to ``extract_identity``, ``monitor.groups`` and ``monitor.outbound``); they never
+pass the tree to ``extract_identity``, ``monitor.pages.groups`` and ``monitor.pages.links``); they never
 mutate the tree and never raise on hostile markup. Results are plain JSON-serialisable dicts.
 
     >>> identity = extract_identity(
@@ -35,7 +35,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from rapidfuzz import fuzz
 
-from monitor.pagefacts import without_controls
+from monitor.pages.facts import without_controls
 
 
 def _phrases(text: str) -> frozenset[str]:

@@ -1,7 +1,7 @@
 """The support groups a page lists, and what changed since we last looked.
 
 Pure functions over HTML and names, called by the spider on every groups page and by detection
-on stored facts. They accept markup or a tree parsed once by ``monitor.identity.as_tree``, never
+on stored facts. They accept markup or a tree parsed once by ``monitor.pages.identity.as_tree``, never
 mutate it and never raise on hostile markup.
 
     >>> extract_groups(
@@ -32,7 +32,7 @@ import cssselect
 from lxml import etree
 from rapidfuzz import fuzz, process
 
-from monitor.identity import (
+from monitor.pages.identity import (
     HtmlSource,
     as_tree,
     body_of,

@@ -16,7 +16,7 @@ target's URL changed (a new password), an undelivered entry follows the one conf
 that masks the same way. An entry whose target is no longer configured waits, and is listed
 by ``freshness notify``.
 
-Only ``monitor.notify`` talks to Apprise; this module wires it to the store.
+Only ``monitor.telling.notify`` talks to Apprise; this module wires it to the store.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from monitor.digest import Digest, render_digest, sample_digest
-from monitor.notify import (
+from monitor.telling.digest import Digest, render_digest, sample_digest
+from monitor.telling.notify import (
     DEFAULT_ROUTES,
     NotifyError,
     Target,

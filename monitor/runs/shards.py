@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from monitor.targets import RunPlan
+    from monitor.runs.plan import RunPlan
     from storage.db import Store
     from storage.records import Observation
 
@@ -92,7 +92,7 @@ class WarmCrawlers:
 def start_crawler() -> subprocess.Popen[str]:
     """A crawler process; it imports what a crawl needs, then waits for ``give_job``."""
     return subprocess.Popen(
-        [sys.executable, "-m", "monitor.shards", "--job-on-stdin"],
+        [sys.executable, "-m", "monitor.runs.shards", "--job-on-stdin"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -132,7 +132,7 @@ def process_count(settings: Any, organisations: int) -> int:
 def split(organisations: Sequence[tuple[str, str]], shards: int) -> list[list[str]]:
     """(id, homepage) pairs as shards of ids, by the homepage's registered domain: the same
     domain, the same shard (politeness); otherwise balanced by a stable hash."""
-    from monitor.domains import registered_domain
+    from monitor.pages.domains import registered_domain
 
     out: list[list[str]] = [[] for _ in range(shards)]
     for org_id, homepage in organisations:
@@ -172,7 +172,7 @@ def crawl_in_processes(
     The canary URLs' categories, reported by the children, are added to ``canaries``. The
     shards go to ``warm`` crawlers first, then to new ones (``start_crawler``).
     """
-    from monitor.targets import write_shard_targets
+    from monitor.runs.plan import write_shard_targets
 
     portable = portable_settings(settings)
     total = sum(len(shard) for shard in shards)
@@ -338,15 +338,17 @@ def _stop_with_parent(parent: int) -> None:
 def _child(job_path: str) -> int:
     """A child crawler: crawl one shard under the parent's run, hand the parent each
     observation, report progress. It opens no store."""
-    from monitor.crawl import build_settings, run_crawl
-    from monitor.targets import iter_targets
+    from monitor.crawl.process import build_settings, run_crawl
+    from monitor.runs.plan import iter_targets
 
     job = json.loads(Path(job_path).read_text())
     _stop_with_parent(job["parent"])
     settings = build_settings(job["settings"])
     # Read as the crawl schedules them, not all at once: see iter_targets.
     targets = itertools.chain(job.pop("canaries"), iter_targets(Path(job.pop("targets"))))
-    settings.set("ITEM_PIPELINES", {"monitor.crawl.ToParentPipeline": 300}, priority="cmdline")
+    settings.set(
+        "ITEM_PIPELINES", {"monitor.crawl.process.ToParentPipeline": 300}, priority="cmdline"
+    )
     settings.set("FRESHNESS_RUN_ID", job["run_id"], priority="cmdline")
 
     last_report = 0.0
@@ -387,8 +389,8 @@ def _import_crawl_components() -> None:
     are imported when its crawl starts, as always."""
     from scrapy.utils.misc import load_object
 
-    from monitor.crawl import build_settings, for_given_spider
-    from spiders.directory import DirectorySpider  # noqa: F401
+    from monitor.crawl.process import build_settings, for_given_spider
+    from spiders.sites import DirectorySpider  # noqa: F401
 
     settings = for_given_spider(build_settings({}))
     names = [
@@ -420,5 +422,5 @@ def _exit_at_once(code: int) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--job-on-stdin"]:
-        sys.exit("usage: python -m monitor.shards --job-on-stdin (a crawler of freshness run)")
+        sys.exit("usage: python -m monitor.runs.shards --job-on-stdin (a crawler of freshness run)")
     _exit_at_once(_crawler())

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from monitor.classify import Outcome
-from monitor.policy import Policy
+from monitor.judging.classify import Outcome
+from monitor.judging.policy import Policy
 from storage.records import LinkState
 
 NETWORK_LEVEL = frozenset({"dns", "connection", "timeout"})

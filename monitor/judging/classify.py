@@ -2,7 +2,7 @@
 
 ``classify(observation) -> Outcome`` is pure: it reads what the spider recorded (status, redirect
 chain, error kind, headers and the parsed ``facts``) and never fetches, parses HTML or looks at a
-clock. Deciding over time (how many failures make a link dead) belongs to ``monitor.decide``.
+clock. Deciding over time (how many failures make a link dead) belongs to ``monitor.judging.decide``.
 
 Rules, first match wins:
 
@@ -314,7 +314,7 @@ def _page_key(url: str) -> tuple[str, str, str]:
 
 def registered_domain(host: str) -> str:
     """``groups.nurses.org.uk`` -> ``nurses.org.uk``; reserved TLDs (``.test``) keep two labels."""
-    from monitor.outbound import registered_domain as domain_of
+    from monitor.pages.links import registered_domain as domain_of
 
     return domain_of(host.rstrip("."))
 
@@ -679,7 +679,7 @@ MARKETPLACE_HOSTS = (
     "efty.com",
     "parkingpage.namecheap.com",
 )
-# Names from monitor.pagefacts' marker table (facts["markers"]).
+# Names from monitor.pages.facts' marker table (facts["markers"]).
 _PARKING_MARKERS = frozenset(
     {
         "sedoparking",

@@ -6,8 +6,8 @@ peers (``candidate_pages``); a linked page whose own title, description and text
 peer support (``looks_like_peer_support``) becomes a candidate for the curators, unless the
 page says it is someone else's: a news story or a hospital (``not_a_peer_network``).
 
-Pure functions; they accept markup or a tree parsed once by ``monitor.identity.as_tree``.
-Domains come from ``monitor.domains`` (tldextract's bundled snapshot, never downloaded).
+Pure functions; they accept markup or a tree parsed once by ``monitor.pages.identity.as_tree``.
+Domains come from ``monitor.pages.domains`` (tldextract's bundled snapshot, never downloaded).
 
     >>> registered_domain("https://www.nurses.example.co.uk/groups")
     'example.co.uk'
@@ -23,9 +23,9 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
-from monitor.domains import domains_of, registered_domain
-from monitor.groups import iter_content, main_content
-from monitor.identity import HtmlSource, as_tree, body_of, collapse, element_text, tag_of
+from monitor.pages.domains import domains_of, registered_domain
+from monitor.pages.groups import iter_content, main_content
+from monitor.pages.identity import HtmlSource, as_tree, body_of, collapse, element_text, tag_of
 from storage.records import DirectoryEntry
 
 MAX_CANDIDATE_PAGES = 5
@@ -258,7 +258,7 @@ _NOT_A_NETWORK: dict[str, str] = {
 def not_a_peer_network(types: Iterable[str]) -> str | None:
     """Why a page that speaks of peer support is not a peer-support network's own page, or None.
 
-    ``types`` are the page's schema.org types and ``og:type`` (``monitor.identity.page_types``).
+    ``types`` are the page's schema.org types and ``og:type`` (``monitor.pages.identity.page_types``).
     A newspaper's story about support groups, or a hospital's page, speaks of peer support
     without being a peer-support organisation.
 

@@ -1296,7 +1296,7 @@ def _looks_like_url(text: str) -> bool:
 
 def _site(host: str) -> str:
     """The registered domain: ``groups.nurses.org.uk`` -> ``nurses.org.uk``."""
-    from monitor.outbound import registered_domain
+    from monitor.pages.links import registered_domain
 
     return registered_domain(host.rstrip("."))
 

@@ -5,7 +5,7 @@ few ``FRESHNESS_`` settings and hands every setting to its crawlers. Importing S
 its ``Settings`` class would keep about 45 MB in that process for the whole crawl, since
 ``scrapy.settings`` cannot be imported without the rest of Scrapy and Twisted.
 
-``LayeredSettings`` holds the same layers as ``monitor.crawl.build_settings``:
+``LayeredSettings`` holds the same layers as ``monitor.crawl.process.build_settings``:
 ``spiders.settings``, then the config file's ``[settings]`` (both at Scrapy's "project"
 priority), then ``-s NAME=VALUE`` ("cmdline"). Its getters convert values exactly as Scrapy's
 do. Scrapy's own defaults are not in it: the coordinator reads none of them. Wherever a crawl
@@ -137,7 +137,7 @@ def scrapy_settings(settings: Any) -> Any:
     already, otherwise built from the same layers (Scrapy imported here, not before)."""
     if not isinstance(settings, LayeredSettings):
         return settings
-    from monitor.crawl import build_settings
+    from monitor.crawl.process import build_settings
 
     project, cmdline = settings.layers()
     return build_settings(project, cmdline)

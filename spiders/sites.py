@@ -38,10 +38,10 @@ from twisted.internet import error as twisted_errors
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from monitor.groups import extract_groups
-from monitor.identity import as_tree, extract_identity, meta_description, page_types
-from monitor.outbound import candidate_pages, outbound_links, registered_domain
-from monitor.pagefacts import page_facts
+from monitor.pages.facts import page_facts
+from monitor.pages.groups import extract_groups
+from monitor.pages.identity import as_tree, extract_identity, meta_description, page_types
+from monitor.pages.links import candidate_pages, outbound_links, registered_domain
 from spiders.resolver import lookup_failure
 from spiders.scheduler import start_request_left
 
@@ -81,7 +81,7 @@ CALLBACKS = (
 )
 
 
-DEFAULT_TARGET_LOADER = "monitor.targets.load_due_targets"
+DEFAULT_TARGET_LOADER = "monitor.runs.plan.load_due_targets"
 
 
 class DirectorySpider(Spider):
@@ -135,7 +135,7 @@ class DirectorySpider(Spider):
         if spider.targets is None:
             loader_path = settings.get("FRESHNESS_TARGET_LOADER", DEFAULT_TARGET_LOADER)
             if loader_path == DEFAULT_TARGET_LOADER and not spider.listed_domains:
-                from monitor.targets import load_run
+                from monitor.runs.plan import load_run
 
                 # One plan for both: the targets and the directory's listed domains.
                 spider.targets, domains = load_run(settings)
@@ -143,7 +143,7 @@ class DirectorySpider(Spider):
             else:
                 spider.targets = load_object(loader_path)(settings)
                 if not spider.listed_domains:
-                    from monitor.targets import listed_domains
+                    from monitor.runs.plan import listed_domains
 
                     spider.listed_domains.update(listed_domains(settings))
         if isinstance(spider.targets, list):  # an iterator is for the crawl alone
@@ -624,7 +624,7 @@ def _stored_probe(
 ) -> dict[str, Any] | None:
     """A probe of this directory from an earlier run, while the page still looks the same.
 
-    Only hard 404s are cached (see monitor.judge); a changed title means the site may have
+    Only hard 404s are cached (see monitor.judging.judge); a changed title means the site may have
     changed how it answers, so it is probed again.
     """
     stored = target.get("probe_cache")
@@ -656,7 +656,7 @@ def error_kind(failure: Failure) -> tuple[str, str]:
         reason = lookup_failure(host) if host else None
         if reason and reason not in message:
             # The endpoint says only "no results"; the resolver's reason tells an offline
-            # machine from a domain that does not exist (monitor.decide.could_be_offline).
+            # machine from a domain that does not exist (monitor.judging.decide.could_be_offline).
             message = f"{message} ({reason})"
         return "dns", message
     if isinstance(

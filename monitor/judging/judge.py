@@ -1,7 +1,7 @@
 """Judging one run: observations and stored history in, link states and findings out. Pure.
 
-Dead links and unverifiable links follow ``monitor.decide``; moves are read from the redirect
-chains. Nothing here touches the store or the network; ``monitor.service`` applies the result.
+Dead links and unverifiable links follow ``monitor.judging.decide``; moves are read from the redirect
+chains. Nothing here touches the store or the network; ``monitor.app.service`` applies the result.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.classify import Outcome
-from monitor.decide import decide, detect_outage
-from monitor.groups import diff_groups, display_group_name, normalise_group_name
-from monitor.identity import detect_rename, title_name
-from monitor.outbound import (
+from monitor.judging.classify import Outcome
+from monitor.judging.decide import decide, detect_outage
+from monitor.judging.policy import Policy
+from monitor.pages.groups import diff_groups, display_group_name, normalise_group_name
+from monitor.pages.identity import detect_rename, title_name
+from monitor.pages.links import (
     listed_domains,
     looks_like_peer_support,
     not_a_peer_network,
     registered_domain,
 )
-from monitor.policy import Policy
 from storage.records import DirectoryEntry, Finding, LinkState, Observation
 
 PERMANENT = (301, 308)

@@ -1,5 +1,5 @@
 """The ``freshness`` command line. Thin: each command parses options, calls one function in
-``monitor.service`` (or ``monitor.crawl``), and prints.
+``monitor.app.service`` (or ``monitor.crawl.process``), and prints.
 
 Errors a user can fix are one line on stderr and a non-zero exit; ``-v`` shows the traceback.
 """
@@ -54,13 +54,13 @@ class Context:
         return self._store
 
     def now(self) -> dt.datetime:
-        from monitor.policy import clock_from_settings
+        from monitor.judging.policy import clock_from_settings
 
         return clock_from_settings({"FRESHNESS_NOW": os.environ.get("FRESHNESS_NOW", "")})
 
     def settings(self, overrides: tuple[str, ...] = (), extra: dict[str, Any] | None = None) -> Any:
-        # Scrapy is imported only by the process that crawls (monitor.settings says why).
-        from monitor.settings import LayeredSettings
+        # Scrapy is imported only by the process that crawls (monitor.crawl.layers says why).
+        from monitor.crawl.layers import LayeredSettings
 
         cmdline = dict(_parse_overrides(overrides))
         project = dict(self.config.get("settings", {}))
@@ -132,9 +132,9 @@ def _exit_for(exc: Exception) -> None:
     """
     from sqlalchemy.exc import OperationalError
 
-    from monitor.directory import DirectoryError
-    from monitor.policy import PolicyError
-    from monitor.service import FreshnessError
+    from monitor.app.service import FreshnessError
+    from monitor.directory.format import DirectoryError
+    from monitor.judging.policy import PolicyError
     from storage.db import StoreError
     from storage.repository import NotFound
 
@@ -250,7 +250,7 @@ def import_cmd(obj: Context, source: str) -> None:
       freshness import directory.yaml
       freshness import https://example.org/peer-support-directory.html
     """
-    from monitor.service import import_directory
+    from monitor.app.service import import_directory
 
     fetch = _fetch_page if source.startswith(("http://", "https://")) else None
     if fetch is None:
@@ -296,7 +296,7 @@ def export_cmd(obj: Context, output: Path | None) -> None:
     Example:
       freshness export directory.yaml
     """
-    from monitor.service import export_with_decisions
+    from monitor.app.service import export_with_decisions
 
     text, plan = export_with_decisions(obj.store(), now=obj.now())
     if output is not None:
@@ -322,7 +322,7 @@ def orgs_cmd(obj: Context) -> None:
     Example:
       freshness orgs
     """
-    from monitor.service import list_organisations
+    from monitor.app.service import list_organisations
 
     table = Table("id", "name", "url", "last checked", "state", "open findings")
     for org in list_organisations(obj.store()):
@@ -352,7 +352,7 @@ def findings_cmd(
     Example:
       freshness findings --format json --kind dead_link
     """
-    from monitor.service import list_findings
+    from monitor.app.service import list_findings
 
     findings = list_findings(obj.store(), kind=kind, org_id=org_id, everything=everything)
     if fmt == "json":
@@ -446,7 +446,7 @@ def run_cmd(
       freshness run --quiet --fail-on dead_link   # from cron or CI
       freshness --db postgresql://monitor@db/freshness run --redis redis://queue:6379/0
     """
-    from monitor.shards import WarmCrawlers
+    from monitor.runs.shards import WarmCrawlers
 
     fail_kinds = _parse_fail_on(fail_on)
     extra = {"FRESHNESS_ORGS": list(orgs)} if orgs else {}
@@ -454,8 +454,8 @@ def run_cmd(
     # First of all, before this process imports SQLAlchemy and plans the run (see shards).
     warm = WarmCrawlers.for_run(settings) if not redis_url else WarmCrawlers(0)
 
-    from monitor.distributed import run_distributed
-    from monitor.service import RunLocked, list_findings, run_pass
+    from monitor.app.service import RunLocked, list_findings, run_pass
+    from monitor.runs.distributed import run_distributed
 
     show_progress = not quiet and sys.stderr.isatty()
     try:
@@ -586,7 +586,7 @@ def demo_cmd(workdir: Path | None, fmt: str) -> None:
     """
     import tempfile
 
-    from monitor.demo import run_demo
+    from monitor.simweb.demo import run_demo
 
     if workdir is not None:
         run_demo(workdir, say=click.echo, digest_format=fmt)
@@ -620,7 +620,7 @@ def worker_cmd(obj: Context, redis_url: str, idle: int | None, overrides: tuple[
     Example:
       freshness --db postgresql://monitor@db/freshness worker --redis redis://queue:6379/0
     """
-    from monitor.crawl import run_worker
+    from monitor.crawl.process import run_worker
 
     settings = obj.settings(overrides)
     wait = idle if idle is not None else settings.getint("FRESHNESS_WORKER_IDLE")
@@ -648,7 +648,7 @@ def check_cmd(obj: Context, target: str, fmt: str, overrides: tuple[str, ...]) -
       freshness check nursegroups
       freshness check https://example.org/ --format json
     """
-    from monitor.service import check
+    from monitor.app.service import check
 
     rows = check(obj.store, target, obj.settings(overrides))
     if fmt == "json":
@@ -676,9 +676,9 @@ def _notify_config(
     Priorities as for settings: --notify, then -s NAME=VALUE, then the environment, then
     [settings] in the config file; targets last of all from ``notify = [...]`` there.
     """
-    from monitor.notify import NotifyError
-    from monitor.outbox import NotifyConfig
-    from monitor.service import FreshnessError
+    from monitor.app.service import FreshnessError
+    from monitor.telling.notify import NotifyError
+    from monitor.telling.outbox import NotifyConfig
 
     cmdline = dict(_parse_overrides(overrides))
     project = obj.config.get("settings", {})
@@ -702,7 +702,7 @@ def _notify_config(
 
 
 def _clock(obj: Context, overrides: tuple[str, ...] = ()) -> dt.datetime:
-    from monitor.policy import clock_from_settings
+    from monitor.judging.policy import clock_from_settings
 
     given = dict(_parse_overrides(overrides)).get("FRESHNESS_NOW")
     return clock_from_settings({"FRESHNESS_NOW": given}) if given else obj.now()
@@ -712,7 +712,7 @@ def _notify_after_run(
     obj: Context, notify: tuple[str, ...], overrides: tuple[str, ...], quiet: bool
 ) -> None:
     """Queue this run's digest and deliver the outbox; failures are warnings, kept for later."""
-    from monitor.service import notify_after_run
+    from monitor.app.service import notify_after_run
 
     config = _notify_config(obj, notify, overrides)
     for delivery in notify_after_run(obj.store(), config, now=_clock(obj, overrides)):
@@ -727,7 +727,7 @@ def _safe(value: Any) -> Any:
     """Scraped text for a Rich table: one line, no control characters, never markup."""
     from rich.text import Text
 
-    from monitor.digest import clean
+    from monitor.telling.digest import clean
 
     return Text(clean(value))
 
@@ -759,8 +759,8 @@ def digest_cmd(
       freshness digest --format html --output digest.html
       freshness digest --since 2026-11-01 --format markdown
     """
-    from monitor.policy import parse_timestamp
-    from monitor.service import render_run_digest
+    from monitor.app.service import render_run_digest
+    from monitor.judging.policy import parse_timestamp
 
     if run_id is not None and since:
         raise click.UsageError("give --run or --since, not both")
@@ -796,8 +796,8 @@ def notify_cmd(obj: Context, targets: tuple[str, ...], test: bool, retry: bool) 
       freshness notify --test --notify 'mailtos://me:app-password@example.org'
       freshness notify --retry
     """
-    from monitor.notify import kinds_for, mask
-    from monitor.service import outbox_entries, retry_notifications, try_targets
+    from monitor.app.service import outbox_entries, retry_notifications, try_targets
+    from monitor.telling.notify import kinds_for, mask
 
     if test and retry:
         raise click.UsageError("give --test or --retry, not both")
@@ -860,8 +860,8 @@ def review_cmd(obj: Context, kind: str | None, org_id: str | None) -> None:
       freshness review --kind dead_link
       freshness accept 12 15 && freshness export directory.yaml
     """
-    from monitor.review import describe
-    from monitor.service import review_findings
+    from monitor.app.service import review_findings
+    from monitor.directory.review import describe
 
     findings = review_findings(obj.store(), now=obj.now(), kind=kind, org_id=org_id)
     if not findings:
@@ -899,7 +899,7 @@ reason_option = click.option("--reason", metavar="TEXT", help="Why, for the deci
 def _decide(
     obj: Context, ids: tuple[int, ...], status: str, by: str | None, reason: str | None, **kw: Any
 ) -> None:
-    from monitor.service import decide_findings
+    from monitor.app.service import decide_findings
 
     who = by or _login()
     for f in decide_findings(obj.store(), ids, status, by=who, now=obj.now(), reason=reason, **kw):
@@ -978,7 +978,7 @@ def apply_cmd(obj: Context, file: Path) -> None:
     Example:
       freshness apply directory.yaml && freshness import directory.yaml
     """
-    from monitor.service import apply_decisions
+    from monitor.app.service import apply_decisions
 
     require_file(file)
     report = apply_decisions(obj.store(), file, now=obj.now())

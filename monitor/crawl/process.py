@@ -2,7 +2,7 @@
 
 This is the one place in ``monitor`` that imports Scrapy. The spider observes; the pipeline
 here classifies each observation, writes it in batches (so a killed run keeps what it saw),
-and, when the crawl ends, hands the run to ``monitor.service.conclude_run``.
+and, when the crawl ends, hands the run to ``monitor.app.service.conclude_run``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from monitor.classify import Outcome, classify
-from monitor.policy import Policy, clock_from_settings, parse_timestamp
-from monitor.settings import LayeredSettings, scrapy_settings
+from monitor.crawl.layers import LayeredSettings, scrapy_settings
+from monitor.judging.classify import Outcome, classify
+from monitor.judging.policy import Policy, clock_from_settings, parse_timestamp
 from storage.records import Observation
 
 if TYPE_CHECKING:
@@ -161,14 +161,14 @@ def run_crawl(
     (targets by organisation) tells ``progress`` when each organisation is done, and
     ``listed_domains`` must include the targets' own domains.
     """
-    from spiders.directory import DirectorySpider
+    from spiders.sites import DirectorySpider
 
     settings = for_given_spider(scrapy_settings(settings))
     if not record:
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
     items: list[dict[str, Any]] = []
     if target_counts is None:
-        from monitor.targets import targets_by_organisation
+        from monitor.runs.plan import targets_by_organisation
 
         if targets is not None and not isinstance(targets, list):
             targets = list(targets)  # counted, then crawled
@@ -263,7 +263,7 @@ class StorePipeline(_ObservationPipeline):
         self.store: Store | None = None
 
     def open_spider(self) -> None:
-        from monitor.targets import open_store
+        from monitor.runs.plan import open_store
 
         self.store = open_store(self.settings)
 
@@ -282,7 +282,7 @@ class StorePipeline(_ObservationPipeline):
 
 class ToParentPipeline(_ObservationPipeline):
     """A crawler process's recorder: hands each observation to the coordinating process, one
-    ``observation <json>`` line on stdout; the coordinator records them (``monitor.shards``).
+    ``observation <json>`` line on stdout; the coordinator records them (``monitor.runs.shards``).
     A crawler process never opens the store, so it never loads SQLAlchemy (about 20 MB a
     process, measured).
     """
@@ -318,7 +318,7 @@ class RecordObservationsPipeline(StorePipeline):
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     def open_spider(self) -> None:
-        from monitor.service import start_run
+        from monitor.app.service import start_run
 
         super().open_spider()
         assert self.store is not None
@@ -332,7 +332,7 @@ class RecordObservationsPipeline(StorePipeline):
         pass  # the run is concluded on spider_closed, with the crawl's finish reason
 
     def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
-        from monitor.service import conclude_run
+        from monitor.app.service import conclude_run
 
         if self.store is None or self.run_id is None:
             return
@@ -359,14 +359,14 @@ class WorkerPipeline(StorePipeline):
     """
 
     def __init__(self, crawler: Any) -> None:
-        from monitor.distributed import redis_client
+        from monitor.runs.distributed import redis_client
 
         super().__init__(crawler)
         self.run_id = None  # each queue message carries its own run
         self.redis = redis_client(self.settings.get("REDIS_URL"))
 
     def process_item(self, item: Any) -> Any:
-        from monitor.distributed import mark_done
+        from monitor.runs.distributed import mark_done
 
         if "org_done" in item:
             self.flush()
@@ -384,7 +384,9 @@ def run_worker(
     settings = for_given_spider(scrapy_settings(settings))
     settings.set("REDIS_URL", redis_url, priority="cmdline")
     settings.set("MAX_IDLE_TIME_BEFORE_CLOSE", idle, priority="cmdline")
-    settings.set("ITEM_PIPELINES", {"monitor.crawl.WorkerPipeline": 300}, priority="cmdline")
+    settings.set(
+        "ITEM_PIPELINES", {"monitor.crawl.process.WorkerPipeline": 300}, priority="cmdline"
+    )
     process = CrawlerProcess(settings)
     _log_as_configured(settings)
     crawler = process.create_crawler(WorkerSpider)

@@ -97,7 +97,7 @@ def run_demo(workdir: Path, *, say: Callable[[str], None], digest_format: str = 
 
     def freshness(*args: str, now: dt.datetime | None = None) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "monitor.cli", "--db", db, *args],
+            [sys.executable, "-m", "monitor.app.cli", "--db", db, *args],
             cwd=workdir,
             env={**env, "FRESHNESS_NOW": now.isoformat()} if now else env,
             capture_output=True,

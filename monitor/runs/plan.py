@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from monitor.policy import Policy, clock_from_settings, parse_timestamp
+from monitor.judging.policy import Policy, clock_from_settings, parse_timestamp
 
 if TYPE_CHECKING:
     from storage.db import Store
@@ -36,7 +36,7 @@ def listed_domains(settings: Any) -> list[str]:
     """The registered domain of every URL the directory lists, inactive entries included.
 
     Discovery skips links to these sites: they are checked as listed URLs already, and a site
-    the directory lists can never be a *new* organisation (``monitor.judge`` drops it anyway).
+    the directory lists can never be a *new* organisation (``monitor.judging.judge`` drops it anyway).
     """
     return plan_run(settings).listed_domains
 
@@ -57,8 +57,8 @@ class RunPlan:
 
 def plan_run(settings: Any) -> RunPlan:
     """The due organisations (or ``FRESHNESS_ORGS``) and the directory's listed domains."""
-    from monitor.domains import domains_of
-    from monitor.schedule import is_due
+    from monitor.judging.schedule import is_due
+    from monitor.pages.domains import domains_of
 
     now = clock_from_settings(settings)
     policy = Policy.from_settings(settings)

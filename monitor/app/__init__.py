@@ -1,0 +1,1 @@
+"""The service functions (one per command) and the thin CLI over them."""

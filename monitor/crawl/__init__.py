@@ -1,0 +1,1 @@
+"""The Scrapy glue of monitor: settings layering, pipelines, crawler processes."""

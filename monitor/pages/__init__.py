@@ -1,0 +1,1 @@
+"""Pure HTML -> facts: the only monitor code that spiders may import."""

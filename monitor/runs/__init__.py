@@ -1,0 +1,1 @@
+"""One pass's life: plan, start and conclude, in one process, in crawler processes, over Redis."""

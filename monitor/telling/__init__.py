@@ -1,0 +1,1 @@
+"""Telling curators: digests rendered apart from being sent, notifications, the outbox."""
