@@ -159,4 +159,4 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "spiders.middlewares.RetryAfterMiddleware": 560,  # before RetryMiddleware sees the response
 }
-ITEM_PIPELINES = {"monitor.crawl.process.RecordObservationsPipeline": 300}
+ITEM_PIPELINES = {"monitor.runs.local.RecordObservationsPipeline": 300}

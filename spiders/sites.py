@@ -1,4 +1,4 @@
-"""The directory spider: fetch every listed URL and record exactly what happened.
+"""The sites spider: fetch every listed URL and record exactly what happened.
 
 For each target (a listed URL of an organisation) it follows redirects hop by hop, so every
 status and Location is kept; probes a random sibling path to expose soft 404s; and yields one
@@ -6,7 +6,7 @@ observation item (see ``spiders.items``). It does not decide whether anything is
 
 Targets come from the ``targets`` spider argument, from ``FRESHNESS_TARGETS``, or, when
 neither is given (``scrapy crawl directory``), from the loader named by
-``FRESHNESS_TARGET_LOADER`` (the store's due organisations by default). The
+``FRESHNESS_TARGET_LOADER`` (the store's due organisations and listed domains by default). The
 ``listed_domains`` argument names the sites the directory lists, which discovery need not visit.
 """
 
@@ -81,7 +81,7 @@ CALLBACKS = (
 )
 
 
-DEFAULT_TARGET_LOADER = "monitor.runs.plan.load_due_targets"
+DEFAULT_TARGET_LOADER = "monitor.runs.plan.load_run"
 
 
 class DirectorySpider(Spider):
@@ -133,19 +133,15 @@ class DirectorySpider(Spider):
         if spider.targets is None and settings.getlist("FRESHNESS_TARGETS"):
             spider.targets = list(settings.getlist("FRESHNESS_TARGETS"))
         if spider.targets is None:
-            loader_path = settings.get("FRESHNESS_TARGET_LOADER", DEFAULT_TARGET_LOADER)
-            if loader_path == DEFAULT_TARGET_LOADER and not spider.listed_domains:
-                from monitor.runs.plan import load_run
-
-                # One plan for both: the targets and the directory's listed domains.
-                spider.targets, domains = load_run(settings)
+            loader = load_object(settings.get("FRESHNESS_TARGET_LOADER") or DEFAULT_TARGET_LOADER)
+            loaded = loader(settings)
+            # A loader gives the targets, or the targets and the directory's listed domains
+            # (the default plans both at once, from the store).
+            if isinstance(loaded, tuple):
+                spider.targets, domains = loaded
                 spider.listed_domains.update(domains)
             else:
-                spider.targets = load_object(loader_path)(settings)
-                if not spider.listed_domains:
-                    from monitor.runs.plan import listed_domains
-
-                    spider.listed_domains.update(listed_domains(settings))
+                spider.targets = loaded
         if isinstance(spider.targets, list):  # an iterator is for the crawl alone
             spider.listed_domains.update(
                 registered_domain(t["url"]) for t in spider.targets if t.get("org_id")

@@ -22,7 +22,7 @@ from scrapy import Request
 from scrapy_redis.spiders import RedisMixin
 
 from monitor.pages.links import registered_domain
-from monitor.runs.distributed import QUEUE_KEY, done_key, taken_key
+from monitor.runs.queue_keys import QUEUE_KEY, done_key, taken_key
 from spiders.sites import CALLBACKS, DirectorySpider
 
 LEASE_GRACE = 10.0  # seconds past a lease for the coordinator to queue it again

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from monitor.crawl.process import build_settings, for_given_spider
+from monitor.crawl.layers import build_settings
+from monitor.crawl.process import for_given_spider
 from tests.conftest import python_output
 
 COOKIES = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
@@ -42,7 +43,8 @@ def test_a_crawl_never_imports_what_it_switched_off(tmp_path) -> None:
         "import subprocess, sys\n"
         "spawned = []\n"
         "subprocess.Popen.__init__ = lambda self, args, *a, **k: spawned.append(args)\n"
-        "from monitor.crawl.process import build_settings, run_crawl\n"
+        "from monitor.crawl.layers import build_settings\n"
+        "from monitor.crawl.process import run_crawl\n"
         f"settings = build_settings({{'FRESHNESS_DB': 'sqlite:///{tmp_path}/f.db'}})\n"
         "_, stats = run_crawl(settings, targets=[], record=False)\n"
         "print(stats.get('finish_reason'))\n"

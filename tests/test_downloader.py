@@ -11,7 +11,7 @@ from time import monotonic
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 
-from monitor.crawl.process import build_settings
+from monitor.crawl.layers import build_settings
 from spiders.handlers import ShortIdleSlotDownloader
 
 

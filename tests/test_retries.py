@@ -30,7 +30,8 @@ def test_unresolvable_names_and_refused_ports_are_tried_once_per_run(tmp_path: P
     }
     printed = python_output(
         "import json\n"
-        "from monitor.crawl.process import build_settings, run_crawl\n"
+        "from monitor.crawl.layers import build_settings\n"
+        "from monitor.crawl.process import run_crawl\n"
         f"settings = build_settings({settings!r})\n"
         f"items, stats = run_crawl(settings, targets={targets!r}, record=False, collect=True)\n"
         "print(json.dumps({'errors': sorted(i.get('error') or '' for i in items),"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from scrapy.settings import Settings
 
-from monitor.crawl.layers import LayeredSettings, scrapy_settings
-from monitor.crawl.process import build_settings
+from monitor.crawl.layers import LayeredSettings, build_settings, scrapy_settings
 
 PROJECT = {
     "FRESHNESS_PROCESSES": "2",

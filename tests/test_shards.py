@@ -271,7 +271,7 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_sqlalchemy(tmp_path: Path) ->
         "import json, sys\n"
         "from pathlib import Path\n"
         "from monitor.app.cli import Context\n"
-        "from monitor.app.service import start_run\n"
+        "from monitor.runs.lifecycle import start_run\n"
         "from monitor.runs.shards import portable_settings, split\n"
         "from monitor.runs.plan import plan_run, write_shard_targets\n"
         f"ctx = Context({db!r}, None, False)\n"
@@ -302,7 +302,7 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_sqlalchemy(tmp_path: Path) ->
     orgs, count, loaded = python_output(crawler).split(maxsplit=2)
     assert (int(orgs), loaded.strip()) == (len(shard), "[]")
     # the same targets, in the same order, as one read of the whole shard
-    from monitor.crawl.process import build_settings
+    from monitor.crawl.layers import build_settings
     from monitor.runs.plan import read_targets, shard_targets
 
     now = dt.datetime.now(dt.UTC)

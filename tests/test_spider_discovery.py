@@ -59,7 +59,7 @@ def test_another_organisation_fetches_the_site_for_itself() -> None:
 
 
 def test_robots_txt_is_read_for_our_product_token() -> None:
-    from monitor.crawl.process import build_settings
+    from monitor.crawl.layers import build_settings
 
     settings = build_settings()
     DirectorySpider.update_settings(settings)
@@ -235,7 +235,7 @@ def test_idle_connections_are_dropped_after_the_configured_seconds() -> None:
         "install_reactor('twisted.internet.asyncioreactor.AsyncioSelectorReactor')\n"
         "from scrapy.utils.misc import build_from_crawler, load_object\n"
         "from scrapy.utils.test import get_crawler\n"
-        "from monitor.crawl.process import build_settings\n"
+        "from monitor.crawl.layers import build_settings\n"
         "from spiders.sites import DirectorySpider\n"
         "for cmdline in ({}, {'FRESHNESS_IDLE_CONNECTION_SECONDS': '0.5'}):\n"
         "    settings = build_settings({}, cmdline)\n"

@@ -275,8 +275,8 @@ def test_unreachable_database_is_a_clear_error(tmp_path) -> None:
 
 
 def test_a_snooze_that_ran_out_reopens_its_finding_in_the_run_digest(store_factory) -> None:
-    from monitor.app.service import conclude_run, start_run
     from monitor.judging.policy import Policy
+    from monitor.runs.lifecycle import conclude_run, start_run
 
     store = store_factory()
     finding = Finding(
@@ -486,8 +486,8 @@ def test_a_site_linked_from_two_pages_is_proposed_with_both(store_factory) -> No
     """The spider records a linked site once per linking page when the site's own page was
     read before the second link was seen. Both records reach the new-organisation check, so
     the finding names every page that links to it, whichever came first."""
-    from monitor.app.service import conclude_run, start_run
     from monitor.judging.policy import Policy
+    from monitor.runs.lifecycle import conclude_run, start_run
 
     store = store_factory()
     with store.transaction() as repo:

@@ -132,8 +132,8 @@ def _exit_for(exc: Exception) -> None:
     """
     from sqlalchemy.exc import OperationalError
 
-    from monitor.app.service import FreshnessError
     from monitor.directory.format import DirectoryError
+    from monitor.errors import FreshnessError
     from monitor.judging.policy import PolicyError
     from storage.db import StoreError
     from storage.repository import NotFound
@@ -454,8 +454,10 @@ def run_cmd(
     # First of all, before this process imports SQLAlchemy and plans the run (see shards).
     warm = WarmCrawlers.for_run(settings) if not redis_url else WarmCrawlers(0)
 
-    from monitor.app.service import RunLocked, list_findings, run_pass
+    from monitor.app.service import list_findings
+    from monitor.errors import RunLocked
     from monitor.runs.distributed import run_distributed
+    from monitor.runs.local import run_pass
 
     show_progress = not quiet and sys.stderr.isatty()
     try:
@@ -676,7 +678,7 @@ def _notify_config(
     Priorities as for settings: --notify, then -s NAME=VALUE, then the environment, then
     [settings] in the config file; targets last of all from ``notify = [...]`` there.
     """
-    from monitor.app.service import FreshnessError
+    from monitor.errors import FreshnessError
     from monitor.telling.notify import NotifyError
     from monitor.telling.outbox import NotifyConfig
 

@@ -23,8 +23,14 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
+
+    from storage.db import Store
 
 # Scrapy's numbers for the two layers freshness uses (scrapy.settings.SETTINGS_PRIORITIES).
 PRIORITIES = {"project": 20, "cmdline": 40}
@@ -137,7 +143,35 @@ def scrapy_settings(settings: Any) -> Any:
     already, otherwise built from the same layers (Scrapy imported here, not before)."""
     if not isinstance(settings, LayeredSettings):
         return settings
-    from monitor.crawl.process import build_settings
-
     project, cmdline = settings.layers()
     return build_settings(project, cmdline)
+
+
+def build_settings(
+    project: Mapping[str, Any] | None = None, cmdline: Mapping[str, Any] | None = None
+) -> Settings:
+    """Scrapy settings with their priorities: defaults < project (module, then config file) <
+    command line (``-s NAME=VALUE``)."""
+    # Imported here: a coordinating process reads its settings without loading Scrapy.
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("spiders.settings", priority="project")
+    for name, value in (project or {}).items():
+        settings.set(name, value, priority="project")
+    for name, value in (cmdline or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def open_store(settings: Any) -> Store:
+    """The store named by ``FRESHNESS_DB``, migrated if it is behind (a store at head opens
+    without loading Alembic, so crawlers of an already migrated store never do)."""
+    from storage.db import Store  # not at import: crawler processes read targets, not stores
+
+    return Store(settings.get("FRESHNESS_DB") or "sqlite:///freshness.db")
+
+
+def targets_by_organisation(targets: Iterable[dict[str, Any]]) -> Counter[str]:
+    """How many of ``targets`` each organisation has (canaries, which have none, left out)."""
+    return Counter(target["org_id"] for target in targets if target.get("org_id"))

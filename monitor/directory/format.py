@@ -29,6 +29,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import yaml
 
+from monitor.judging.intervals import parse_interval
+from monitor.pages.domains import registered_domain
 from storage.records import (
     DirectoryEntry,
     Organisation,
@@ -82,9 +84,6 @@ SLUG_LENGTH = 80
 MAX_SHOWN_PROBLEMS = 200
 
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
-_INTERVAL = re.compile(r"\s*([+-]?\d{1,15})\s*([A-Za-z]+)\s*")
-_INTERVAL_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_MAX_INTERVAL = dt.timedelta(days=3660)
 _DATE = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*")
 _YAML_CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(
@@ -163,31 +162,6 @@ class _Problems:
 
 
 # -- small public helpers -----------------------------------------------------------------------
-
-
-def parse_interval(text: str) -> dt.timedelta:
-    """``"12h"`` -> 12 hours. Units: s, m, h, d, w. Raises ValueError on anything else or <= 0."""
-    if not isinstance(text, str):
-        raise ValueError(f"an interval is text like '12h' or '1d', got {_show(text)}")
-    match = _INTERVAL.fullmatch(text)
-    # Units are lowercase only: "1M" could as well mean a month as a minute.
-    unit = match.group(2) if match else ""
-    if match is None or unit not in _INTERVAL_UNITS:
-        raise ValueError(
-            "an interval is a whole number and a unit (s, m, h, d or w), "
-            f"like 12h, 1d or 2w; got {_show(text)}"
-        )
-    number = int(match.group(1))
-    if number <= 0:
-        raise ValueError(f"an interval must be longer than zero, got {_show(text)}")
-    # Compare before building the timedelta: huge numbers would overflow it.
-    if number * _unit_seconds(unit) > _MAX_INTERVAL.total_seconds():
-        raise ValueError(f"an interval must be at most 10 years, got {_show(text)}")
-    return dt.timedelta(**{_INTERVAL_UNITS[unit]: number})
-
-
-def _unit_seconds(unit: str) -> int:
-    return {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
 
 
 _TRANSLITERATE = str.maketrans(
@@ -1296,8 +1270,6 @@ def _looks_like_url(text: str) -> bool:
 
 def _site(host: str) -> str:
     """The registered domain: ``groups.nurses.org.uk`` -> ``nurses.org.uk``."""
-    from monitor.pages.links import registered_domain
-
     return registered_domain(host.rstrip("."))
 
 

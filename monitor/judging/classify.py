@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+from monitor.pages.domains import registered_domain
 from storage.records import Observation
 
 CATEGORIES = (
@@ -310,13 +311,6 @@ def _page_key(url: str) -> tuple[str, str, str]:
     parts = _split(url)
     host = _host(url).removeprefix("www.")
     return host, (parts.path or "/").rstrip("/") or "/", parts.query
-
-
-def registered_domain(host: str) -> str:
-    """``groups.nurses.org.uk`` -> ``nurses.org.uk``; reserved TLDs (``.test``) keep two labels."""
-    from monitor.pages.links import registered_domain as domain_of
-
-    return domain_of(host.rstrip("."))
 
 
 def _same_site(a: str, b: str) -> bool:

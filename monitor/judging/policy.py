@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitor.judging.intervals import parse_interval
+
 DEFAULTS: dict[str, Any] = {
     "FRESHNESS_DEAD_AFTER_FAILURES": 3,
     "FRESHNESS_DEAD_AFTER_HOURS": 48.0,
@@ -48,8 +50,6 @@ class Policy:
             return DEFAULTS[name] if value is None or value == "" else value
 
         try:
-            from monitor.directory.format import parse_interval
-
             canaries = get("FRESHNESS_CANARY_URLS")
             if isinstance(canaries, str):
                 canaries = [c for c in canaries.replace(",", " ").split() if c]
@@ -73,8 +73,6 @@ class Policy:
 
 def _interval_or_zero(text: str) -> dt.timedelta:
     """An interval setting where 0 means "every time" (no caching, no skipping)."""
-    from monitor.directory.format import parse_interval
-
     return dt.timedelta(0) if text.strip() in ("0", "") else parse_interval(text)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from monitor.directory.format import parse_interval
+from monitor.judging.intervals import parse_interval
 from storage.records import Organisation
 
 # An organisation may be visited up to this share of its interval early. The share is fixed per

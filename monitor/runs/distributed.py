@@ -12,26 +12,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from monitor.judging.classify import Outcome
-from monitor.judging.policy import Policy, clock_from_settings
+from monitor.errors import FreshnessError
+from monitor.runs.lifecycle import conclude_recorded, holding_run_lock, started_run
+from monitor.runs.plan import load_due_targets
+from monitor.runs.queue_keys import QUEUE_KEY, done_key, taken_key
 from storage.db import Store
 
 logger = logging.getLogger("freshness.distributed")
-
-QUEUE_KEY = "freshness:queue"  # one JSON message per organisation, any run
-
-
-def taken_key(run_id: int) -> str:
-    """Hash: organisation id -> when a worker took it (its lease started)."""
-    return f"freshness:run:{run_id}:taken"
-
-
-def done_key(run_id: int) -> str:
-    """Set: organisations whose observations are committed."""
-    return f"freshness:run:{run_id}:done"
 
 
 class DistributedError(Exception):
@@ -105,31 +95,6 @@ def wait_for_workers(
         time.sleep(poll)
 
 
-def conclude_distributed(
-    store: Store,
-    run_id: int,
-    settings: Any,
-    *,
-    interrupted: bool = False,
-    canaries: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Judge a run whose observations other processes recorded (shards or workers).
-
-    ``canaries`` are the categories the crawlers reported for the canary URLs.
-    """
-    from monitor.app.service import conclude_run
-
-    return conclude_run(
-        store,
-        run_id,
-        [Outcome(category, ("canary",), 1.0) for category in canaries],
-        now=clock_from_settings(settings),
-        policy=Policy.from_settings(settings),
-        interrupted=interrupted,
-        finish_reason="shutdown" if interrupted else "finished",
-    )
-
-
 def mark_done(client: Any, run_id: int, org_id: str) -> None:
     client.sadd(done_key(run_id), org_id)
 
@@ -143,42 +108,28 @@ def run_distributed(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Any] | None:
     """Coordinate one distributed pass. None when nothing was due."""
-    from monitor.app.service import FreshnessError, RunLocked, start_run
-    from monitor.runs.plan import load_due_targets
-    from storage.lock import LockHeld, run_lock
-
     started = time.monotonic()
     client = redis_client(redis_url)
     try:
         client.ping()
     except Exception as exc:  # redis raises many kinds; all mean "cannot use this Redis"
         raise FreshnessError(f"cannot reach Redis at {_mask(redis_url)}: {exc}") from exc
-    try:
-        with run_lock(store, wait=wait):
-            targets = load_due_targets(settings)
-            if not any(t.get("org_id") for t in targets):
-                return None
-            run_id = start_run(store, clock_from_settings(settings))
+    with holding_run_lock(store, wait=wait):
+        targets = load_due_targets(settings)
+        if not any(t.get("org_id") for t in targets):
+            return None
+        with started_run(store, settings, fails_on=DistributedError) as run_id:
             enqueue(client, run_id, targets)
-            try:
-                wait_for_workers(
-                    client,
-                    run_id,
-                    targets,
-                    lease=settings.getfloat("FRESHNESS_REDIS_LEASE"),
-                    timeout=settings.getfloat("FRESHNESS_REDIS_TIMEOUT"),
-                    progress=progress,
-                )
-            except DistributedError as exc:
-                with store.transaction() as repo:
-                    repo.finish_run(
-                        run_id, clock_from_settings(settings), "interrupted", {"note": str(exc)}
-                    )
-                raise FreshnessError(str(exc)) from exc
-            summary = conclude_distributed(store, run_id, settings)
-            client.delete(taken_key(run_id), done_key(run_id))
-    except LockHeld as exc:
-        raise RunLocked(str(exc)) from exc
+            wait_for_workers(
+                client,
+                run_id,
+                targets,
+                lease=settings.getfloat("FRESHNESS_REDIS_LEASE"),
+                timeout=settings.getfloat("FRESHNESS_REDIS_TIMEOUT"),
+                progress=progress,
+            )
+        summary = conclude_recorded(store, run_id, settings)
+        client.delete(taken_key(run_id), done_key(run_id))
     summary["duration_s"] = round(time.monotonic() - started, 1)
     return summary
 

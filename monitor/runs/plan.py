@@ -13,18 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from monitor.crawl.layers import open_store, targets_by_organisation
 from monitor.judging.policy import Policy, clock_from_settings, parse_timestamp
+from monitor.judging.schedule import is_due
+from monitor.pages.domains import domains_of
 
 if TYPE_CHECKING:
     from storage.db import Store
-
-
-def open_store(settings: Any) -> Store:
-    """The store named by ``FRESHNESS_DB``, migrated if it is behind (a store at head opens
-    without loading Alembic, so crawlers of an already migrated store never do)."""
-    from storage.db import Store  # not at import: crawler processes read targets, not stores
-
-    return Store(settings.get("FRESHNESS_DB") or "sqlite:///freshness.db")
 
 
 def load_due_targets(settings: Any) -> list[dict[str, Any]]:
@@ -57,9 +52,6 @@ class RunPlan:
 
 def plan_run(settings: Any) -> RunPlan:
     """The due organisations (or ``FRESHNESS_ORGS``) and the directory's listed domains."""
-    from monitor.judging.schedule import is_due
-    from monitor.pages.domains import domains_of
-
     now = clock_from_settings(settings)
     policy = Policy.from_settings(settings)
     chosen = set(settings.getlist("FRESHNESS_ORGS")) if hasattr(settings, "getlist") else set()
@@ -135,11 +127,6 @@ def write_shard_targets(
             out.writelines(json.dumps(target) + "\n" for target in targets)
             counts.update(targets_by_organisation(targets))
     return dict(counts)
-
-
-def targets_by_organisation(targets: Iterable[dict[str, Any]]) -> Counter[str]:
-    """How many of ``targets`` each organisation has (canaries, which have none, left out)."""
-    return Counter(target["org_id"] for target in targets if target.get("org_id"))
 
 
 def iter_targets(path: Path) -> Iterator[dict[str, Any]]:

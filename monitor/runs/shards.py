@@ -338,7 +338,8 @@ def _stop_with_parent(parent: int) -> None:
 def _child(job_path: str) -> int:
     """A child crawler: crawl one shard under the parent's run, hand the parent each
     observation, report progress. It opens no store."""
-    from monitor.crawl.process import build_settings, run_crawl
+    from monitor.crawl.layers import build_settings
+    from monitor.crawl.process import run_crawl
     from monitor.runs.plan import iter_targets
 
     job = json.loads(Path(job_path).read_text())
@@ -347,7 +348,7 @@ def _child(job_path: str) -> int:
     # Read as the crawl schedules them, not all at once: see iter_targets.
     targets = itertools.chain(job.pop("canaries"), iter_targets(Path(job.pop("targets"))))
     settings.set(
-        "ITEM_PIPELINES", {"monitor.crawl.process.ToParentPipeline": 300}, priority="cmdline"
+        "ITEM_PIPELINES", {"monitor.crawl.pipelines.ToParentPipeline": 300}, priority="cmdline"
     )
     settings.set("FRESHNESS_RUN_ID", job["run_id"], priority="cmdline")
 
@@ -389,7 +390,8 @@ def _import_crawl_components() -> None:
     are imported when its crawl starts, as always."""
     from scrapy.utils.misc import load_object
 
-    from monitor.crawl.process import build_settings, for_given_spider
+    from monitor.crawl.layers import build_settings
+    from monitor.crawl.process import for_given_spider
     from spiders.sites import DirectorySpider  # noqa: F401
 
     settings = for_given_spider(build_settings({}))
