@@ -77,45 +77,57 @@ def _pss_note(figures: dict[str, Any]) -> str:
     return f"; summed PSS (shared pages counted once) {_n(pss)} MB, not the target's measure"
 
 
-def targets(doc: dict[str, Any]) -> list[tuple[str, str, str, bool | str | None]]:
+# A target's row: (target, wanted, measured, met).
+Row = tuple[str, str, str, bool | str | None]
+
+
+def targets(doc: dict[str, Any]) -> list[Row]:
     """(target, wanted, measured, met) for each of issue 7's targets."""
-    rows: list[tuple[str, str, str, bool | str | None]] = []
-    for run in doc["runs"]:
-        ratio = run["ratios"]["freshness_over_bare_wall"]
-        measured = (
-            f"{_n(ratio, 2)}× ({_n(run['freshness']['first']['wall_s'])} s against "
-            f"{_n(run['bare_scrapy']['wall_s'])} s)"
-        )
-        median = run["ratios"].get("freshness_over_bare_wall_median")
-        if median is not None:  # --rounds: the median decides, each round is shown
-            pairs = ", ".join(
-                f"{_n(r['freshness_over_bare_wall'], 2)}× ({_n(r['freshness_first_wall_s'])} / "
-                f"{_n(r['bare_wall_s'])} s)"
-                for r in run["rounds"]
-            )
-            measured = f"median {_n(median, 2)}× over {len(run['rounds'])} rounds: {pairs}"
-            ratio = median
-        verdict: bool | str | None = None if ratio is None else ratio <= SPEED_RATIO
-        bare_cpu = [r.get("bare_cpu_s") for r in run.get("rounds") or []]
-        if (
-            median is not None
-            and all(bare_cpu)
-            and max(bare_cpu) > BARE_REPEATS_WITHIN * min(bare_cpu)
-        ):
-            measured += (
-                f"; the bare crawls took {_n(min(bare_cpu))} to {_n(max(bare_cpu))} CPU-seconds "
-                "for the same requests, so the rounds did not measure one baseline"
-            )
-            verdict = "not judged"
-        rows.append(
-            (
-                f"Speed at {run['orgs']:,} organisations",
-                f"full pass ≤ {SPEED_RATIO}× bare Scrapy GET crawl",
-                measured,
-                verdict,
-            )
-        )
+    rows: list[Row] = [_speed_row(run) for run in doc["runs"]]
     big = _by_orgs(doc, SCALE_N)
+    rows += _scaling_rows(doc, big)
+    for run in doc["runs"]:
+        row = _linkchecker_row(run)
+        if row is not None:
+            rows.append(row)
+    rows.append(_memory_row(doc, big))
+    rows += [_revisit_row(run) for run in doc["runs"]]
+    return rows
+
+
+def _speed_row(run: dict[str, Any]) -> Row:
+    ratio = run["ratios"]["freshness_over_bare_wall"]
+    measured = (
+        f"{_n(ratio, 2)}× ({_n(run['freshness']['first']['wall_s'])} s against "
+        f"{_n(run['bare_scrapy']['wall_s'])} s)"
+    )
+    median = run["ratios"].get("freshness_over_bare_wall_median")
+    if median is not None:  # --rounds: the median decides, each round is shown
+        pairs = ", ".join(
+            f"{_n(r['freshness_over_bare_wall'], 2)}× ({_n(r['freshness_first_wall_s'])} / "
+            f"{_n(r['bare_wall_s'])} s)"
+            for r in run["rounds"]
+        )
+        measured = f"median {_n(median, 2)}× over {len(run['rounds'])} rounds: {pairs}"
+        ratio = median
+    verdict: bool | str | None = None if ratio is None else ratio <= SPEED_RATIO
+    bare_cpu = [r.get("bare_cpu_s") for r in run.get("rounds") or []]
+    if median is not None and all(bare_cpu) and max(bare_cpu) > BARE_REPEATS_WITHIN * min(bare_cpu):
+        measured += (
+            f"; the bare crawls took {_n(min(bare_cpu))} to {_n(max(bare_cpu))} CPU-seconds "
+            "for the same requests, so the rounds did not measure one baseline"
+        )
+        verdict = "not judged"
+    return (
+        f"Speed at {run['orgs']:,} organisations",
+        f"full pass ≤ {SPEED_RATIO}× bare Scrapy GET crawl",
+        measured,
+        verdict,
+    )
+
+
+def _scaling_rows(doc: dict[str, Any], big: dict[str, Any] | None) -> list[Row]:
+    rows: list[Row] = []
     if big:
         wall = big["freshness"]["first"]["wall_s"]
         ok = wall <= SCALE_SECONDS and big["freshness"]["first"]["exit_code"] == 0
@@ -138,31 +150,35 @@ def targets(doc: dict[str, Any]) -> list[tuple[str, str, str, bool | str | None]
                 growth <= 10 * LINEAR_SLACK,
             )
         )
-    for run in doc["runs"]:
-        ratio = run["ratios"]["linkchecker_over_freshness_wall"]
-        if ratio is None and not run.get("linkchecker_skipped"):
-            continue
+    return rows
+
+
+def _linkchecker_row(run: dict[str, Any]) -> Row | None:
+    ratio = run["ratios"]["linkchecker_over_freshness_wall"]
+    if ratio is None and not run.get("linkchecker_skipped"):
+        return None
+    measured = (
+        f"{_n(ratio, 2)}×"
+        if ratio is not None
+        else f"LinkChecker not run: {run.get('linkchecker_skipped')}"
+    )
+    median = run["ratios"].get("linkchecker_over_freshness_wall_median")
+    if ratio is not None and median is not None:  # --rounds: the median first pass decides
+        walls = ", ".join(f"{_n(r['freshness_first_wall_s'])}" for r in run["rounds"])
         measured = (
-            f"{_n(ratio, 2)}×"
-            if ratio is not None
-            else f"LinkChecker not run: {run.get('linkchecker_skipped')}"
+            f"{_n(median, 2)}× against the median of {len(run['rounds'])} first passes "
+            f"({walls} s); {_n(ratio, 2)}× against the first"
         )
-        median = run["ratios"].get("linkchecker_over_freshness_wall_median")
-        if ratio is not None and median is not None:  # --rounds: the median first pass decides
-            walls = ", ".join(f"{_n(r['freshness_first_wall_s'])}" for r in run["rounds"])
-            measured = (
-                f"{_n(median, 2)}× against the median of {len(run['rounds'])} first passes "
-                f"({walls} s); {_n(ratio, 2)}× against the first"
-            )
-            ratio = median
-        rows.append(
-            (
-                f"Against LinkChecker at {run['orgs']:,}",
-                f"≥ {LINKCHECKER_RATIO:.0f}× its throughput",
-                measured,
-                None if ratio is None else ratio >= LINKCHECKER_RATIO,
-            )
-        )
+        ratio = median
+    return (
+        f"Against LinkChecker at {run['orgs']:,}",
+        f"≥ {LINKCHECKER_RATIO:.0f}× its throughput",
+        measured,
+        None if ratio is None else ratio >= LINKCHECKER_RATIO,
+    )
+
+
+def _memory_row(doc: dict[str, Any], big: dict[str, Any] | None) -> Row:
     memory_run = big or max(doc["runs"], key=lambda r: r["orgs"])
     # Met only if every pass stays under it: the second pass's peak can be the higher one.
     worst = max(
@@ -170,27 +186,24 @@ def targets(doc: dict[str, Any]) -> list[tuple[str, str, str, bool | str | None]
         for name in ("first", "second")
         if (memory_run["freshness"].get(name) or {}).get("peak_rss_mb") is not None
     )
-    rows.append(
-        (
-            f"Memory at {memory_run['orgs']:,}",
-            f"peak RSS ≤ {MEMORY_MB:.0f} MB, summed over processes",
-            f"{_n(memory_run['freshness']['first']['peak_rss_mb'])} MB (first pass), "
-            f"{_n(memory_run['freshness']['second']['peak_rss_mb'])} MB (second)"
-            + _pss_note(memory_run["freshness"]["first"]),
-            (worst <= MEMORY_MB) if big else None,
-        )
+    return (
+        f"Memory at {memory_run['orgs']:,}",
+        f"peak RSS ≤ {MEMORY_MB:.0f} MB, summed over processes",
+        f"{_n(memory_run['freshness']['first']['peak_rss_mb'])} MB (first pass), "
+        f"{_n(memory_run['freshness']['second']['peak_rss_mb'])} MB (second)"
+        + _pss_note(memory_run["freshness"]["first"]),
+        (worst <= MEMORY_MB) if big else None,
     )
-    for run in doc["runs"]:
-        ratio = run["ratios"]["second_over_first_bytes"]
-        rows.append(
-            (
-                f"Revisits at {run['orgs']:,}",
-                f"second pass ≤ {REVISIT_BYTES:.0%} of the first pass's bytes",
-                f"{_n(100 * ratio if ratio is not None else None)}%",
-                None if ratio is None else ratio <= REVISIT_BYTES,
-            )
-        )
-    return rows
+
+
+def _revisit_row(run: dict[str, Any]) -> Row:
+    ratio = run["ratios"]["second_over_first_bytes"]
+    return (
+        f"Revisits at {run['orgs']:,}",
+        f"second pass ≤ {REVISIT_BYTES:.0%} of the first pass's bytes",
+        f"{_n(100 * ratio if ratio is not None else None)}%",
+        None if ratio is None else ratio <= REVISIT_BYTES,
+    )
 
 
 def plot(doc: dict[str, Any], path: Path) -> None:
@@ -367,12 +380,34 @@ def render(
     docs.mkdir(parents=True, exist_ok=True)
     png = docs / "benchmarks.png"
     plot(doc, png)
-    m = doc["machine"]
-    # The bare spider and LinkChecker run at the measured freshness's concurrency.
-    concurrency = doc["defaults"].get("CONCURRENT_REQUESTS", 64)
-    per_host = doc["defaults"].get("CONCURRENT_REQUESTS_PER_DOMAIN", 2)
     rel = results_path.relative_to(ROOT) if results_path.is_relative_to(ROOT) else results_path
-    lines = [
+    lines = [*_intro(doc, rel), *_reproduce(doc), *_the_web(doc), *_the_contenders(doc)]
+    for run in doc["runs"]:
+        lines += _run_section(run)
+    lines += [
+        "## Issue 7's targets",
+        "",
+        "Measured on this machine, reported and not asserted in timed tests.",
+        "",
+        "| target | wanted | measured | |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| {t} | {w} | {v} | {_met(ok)} |" for t, w, v, ok in targets(doc)]
+    lines += ["", *_profile_section(doc)]
+    if also:
+        lines += _compare_section([(doc, results_path), *also])
+    notes = ROOT / "bench" / "NOTES.md"
+    if notes.exists():
+        lines += [notes.read_text().rstrip(), ""]
+    page = docs / "benchmarks.md"
+    page.write_text("\n".join(lines))
+    return page
+
+
+def _intro(doc: dict[str, Any], rel: Path) -> list[str]:
+    """The title, where the figures come from, and the machine they were measured on."""
+    m = doc["machine"]
+    return [
         "# Benchmarks",
         "",
         "<!-- Generated by `python -m bench.report` from the results file named below; "
@@ -398,6 +433,12 @@ def render(
         f"| nginx | {m['nginx']} (Debian) |",
         f"| LinkChecker | {m['linkchecker'] or 'not installed'} (PyPI, in `bench/.venv-linkchecker`) |",
         "",
+    ]
+
+
+def _reproduce(doc: dict[str, Any]) -> list[str]:
+    """The command that made the results, and what running it does."""
+    return [
         "## Reproduce",
         "",
         "```sh",
@@ -417,6 +458,12 @@ def render(
         "beside a full benchmark on 8080). "
         "`python -m bench.report RESULTS.json` renders this page again from a results file.",
         "",
+    ]
+
+
+def _the_web(doc: dict[str, Any]) -> list[str]:
+    """What is measured: the simulated web, its broken share, and the listed URLs."""
+    lines = [
         "## What is measured",
         "",
         "The script builds a web of N organisations. Each has a homepage, a groups page and "
@@ -449,6 +496,17 @@ def render(
         "The directory lists each organisation's homepage and groups page: 2N listed URLs. "
         "The contenders run one after the other against the same nginx:",
         "",
+    ]
+    return lines
+
+
+def _the_contenders(doc: dict[str, Any]) -> list[str]:
+    """How each contender runs, and what the figures mean; the plot."""
+    m = doc["machine"]
+    # The bare spider and LinkChecker run at the measured freshness's concurrency.
+    concurrency = doc["defaults"].get("CONCURRENT_REQUESTS", 64)
+    per_host = doc["defaults"].get("CONCURRENT_REQUESTS_PER_DOMAIN", 2)
+    return [
         "- **freshness**: `freshness import` of the directory into a fresh SQLite store, then "
         "`freshness run` with its default settings (`spiders/settings.py`); the only settings "
         "given are the host map (`FRESHNESS_HOSTS`, `FRESHNESS_HOSTS_ONLY`, in a "
@@ -485,89 +543,79 @@ def render(
         "![wall time against N](benchmarks.png)",
         "",
     ]
-    for run in doc["runs"]:
-        fr = run["freshness"]
-        lines += [
-            f"### {run['orgs']:,} organisations, {run['listed_urls']:,} listed URLs",
-            "",
-            *_contender_table(run),
-            "",
-            f"Store: {_mb(fr['first']['store_bytes'])} MB after the first pass, "
-            f"{_mb(fr['second']['store_bytes'])} MB after the second. "
-            f"`freshness import` took {_n(run['freshness_import']['wall_s'])} s (not counted "
-            f"in the pass). Building the web took {_n(run['web']['build_s'])} s.",
-            "",
-        ]
-        if run.get("linkchecker_skipped"):
-            lines += [f"LinkChecker was not run here: {run['linkchecker_skipped']}.", ""]
-        elif run.get("linkchecker"):
-            lc = run["linkchecker"]
-            lines += [
-                f"LinkChecker reported {lc['urls_checked']:,} URLs checked, "
-                f"{lc['urls_valid']:,} valid; its exit code {lc['exit_code']} means it found "
-                "broken links.",
-                "",
-            ]
-        census = fr.get("census", {})
-        if census.get("runs"):
-            cats = census["runs"].get("1", {}).get("categories", {})
-            lines += [
-                "What the first pass recorded, by category: "
-                + ", ".join(
-                    f"{'discovery candidates (not classified)' if k == 'none' else k} {v:,}"
-                    for k, v in cats.items()
-                )
-                + ". Findings open after both passes: "
-                + (", ".join(f"{k} {v:,}" for k, v in census.get("findings", {}).items()) or "none")
-                + " (a dead link needs 3 failures over 48 hours, so none is declared yet).",
-                "",
-            ]
-        r = run["ratios"]
-        lines += [
-            "Ratios: freshness / bare Scrapy wall time "
-            f"**{_n(r['freshness_over_bare_wall'], 2)}**"
-            + (
-                f" (median over {len(run['rounds'])} rounds, one pair after the other: "
-                f"**{_n(r['freshness_over_bare_wall_median'], 2)}**)"
-                if r.get("freshness_over_bare_wall_median") is not None
-                else ""
-            )
-            + "; freshness / polite bare Scrapy "
-            f"{_n(r['freshness_over_bare_polite_wall'], 2)}; LinkChecker / freshness "
-            f"**{_n(r['linkchecker_over_freshness_wall'], 2)}**"
-            + (
-                f" (against the median first pass: **{_n(r['linkchecker_over_freshness_wall_median'], 2)}**)"
-                if r.get("linkchecker_over_freshness_wall_median") is not None
-                else ""
-            )
-            + "; second / first pass: wall "
-            f"{_n(r['second_over_first_wall'], 2)}, requests "
-            f"{_n(r['second_over_first_requests'], 2)}, bytes "
-            f"**{_n(r['second_over_first_bytes'], 3)}**.",
-            "",
-            "Requests nginx saw for freshness, by what was requested:",
-            "",
-            *_path_table(run),
-            "",
-        ]
-    lines += [
-        "## Issue 7's targets",
+
+
+def _run_section(run: dict[str, Any]) -> list[str]:
+    """One N: the contenders' table, the store, what was recorded, the ratios."""
+    fr = run["freshness"]
+    lines = [
+        f"### {run['orgs']:,} organisations, {run['listed_urls']:,} listed URLs",
         "",
-        "Measured on this machine, reported and not asserted in timed tests.",
+        *_contender_table(run),
         "",
-        "| target | wanted | measured | |",
-        "| --- | --- | --- | --- |",
+        f"Store: {_mb(fr['first']['store_bytes'])} MB after the first pass, "
+        f"{_mb(fr['second']['store_bytes'])} MB after the second. "
+        f"`freshness import` took {_n(run['freshness_import']['wall_s'])} s (not counted "
+        f"in the pass). Building the web took {_n(run['web']['build_s'])} s.",
+        "",
     ]
-    lines += [f"| {t} | {w} | {v} | {_met(ok)} |" for t, w, v, ok in targets(doc)]
-    lines += ["", *_profile_section(doc)]
-    if also:
-        lines += _compare_section([(doc, results_path), *also])
-    notes = ROOT / "bench" / "NOTES.md"
-    if notes.exists():
-        lines += [notes.read_text().rstrip(), ""]
-    page = docs / "benchmarks.md"
-    page.write_text("\n".join(lines))
-    return page
+    if run.get("linkchecker_skipped"):
+        lines += [f"LinkChecker was not run here: {run['linkchecker_skipped']}.", ""]
+    elif run.get("linkchecker"):
+        lc = run["linkchecker"]
+        lines += [
+            f"LinkChecker reported {lc['urls_checked']:,} URLs checked, "
+            f"{lc['urls_valid']:,} valid; its exit code {lc['exit_code']} means it found "
+            "broken links.",
+            "",
+        ]
+    census = fr.get("census", {})
+    if census.get("runs"):
+        cats = census["runs"].get("1", {}).get("categories", {})
+        lines += [
+            "What the first pass recorded, by category: "
+            + ", ".join(
+                f"{'discovery candidates (not classified)' if k == 'none' else k} {v:,}"
+                for k, v in cats.items()
+            )
+            + ". Findings open after both passes: "
+            + (", ".join(f"{k} {v:,}" for k, v in census.get("findings", {}).items()) or "none")
+            + " (a dead link needs 3 failures over 48 hours, so none is declared yet).",
+            "",
+        ]
+    return lines + _ratios(run)
+
+
+def _ratios(run: dict[str, Any]) -> list[str]:
+    """One N's ratios, and the requests freshness made by kind of path."""
+    r = run["ratios"]
+    return [
+        "Ratios: freshness / bare Scrapy wall time "
+        f"**{_n(r['freshness_over_bare_wall'], 2)}**"
+        + (
+            f" (median over {len(run['rounds'])} rounds, one pair after the other: "
+            f"**{_n(r['freshness_over_bare_wall_median'], 2)}**)"
+            if r.get("freshness_over_bare_wall_median") is not None
+            else ""
+        )
+        + "; freshness / polite bare Scrapy "
+        f"{_n(r['freshness_over_bare_polite_wall'], 2)}; LinkChecker / freshness "
+        f"**{_n(r['linkchecker_over_freshness_wall'], 2)}**"
+        + (
+            f" (against the median first pass: **{_n(r['linkchecker_over_freshness_wall_median'], 2)}**)"
+            if r.get("linkchecker_over_freshness_wall_median") is not None
+            else ""
+        )
+        + "; second / first pass: wall "
+        f"{_n(r['second_over_first_wall'], 2)}, requests "
+        f"{_n(r['second_over_first_requests'], 2)}, bytes "
+        f"**{_n(r['second_over_first_bytes'], 3)}**.",
+        "",
+        "Requests nginx saw for freshness, by what was requested:",
+        "",
+        *_path_table(run),
+        "",
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,14 +27,11 @@ summed over its process tree, and the requests and bytes nginx logged for it. Re
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import os
 import platform
-import shlex
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,74 +40,35 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import web
-from bench.procs import measure, tail
+from bench import sites, web
+from bench.contenders import (
+    LINKCHECKER_VENV,
+    ROOT,
+    SOURCE,
+    T0,
+    ensure_linkchecker,
+    fresh_first_pass,
+    fresh_store,
+    freshness_defaults,
+    freshness_pass,
+    import_directory,
+    linkchecker_version,
+    run_bare,
+    run_linkchecker,
+    snapshot_source,
+    store_census,
+    write_freshness_config,
+)
+from bench.pyspy import profile_pass
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 DEFAULT_RESULTS = BENCH / "results"
 DEFAULT_DOCS = ROOT / "docs"
-LINKCHECKER_VENV = BENCH / ".venv-linkchecker"
-T0 = dt.datetime(2026, 11, 1, 3, 0, tzinfo=dt.UTC)
 LINKCHECKER_BUDGET_S = 20 * 60  # skip LinkChecker where a linear projection exceeds this
 SCHEMA = 1
 
 
-# --------------------------------------------------------------------------------- helpers
-
-
-SOURCE: dict[str, Any] = {"path": None}  # the snapshot of freshness that is measured
-
-
-def snapshot_source(workdir: Path) -> dict[str, Any]:
-    """Copy freshness as committed (HEAD) to ``workdir/src``, and run that, not the working tree.
-
-    Others may edit the package while a benchmark runs for an hour; every contender must run
-    the same code, and the results must say which.
-    """
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-
-    packages = ("monitor", "spiders", "storage")
-    try:
-        commit = git("rev-parse", "HEAD")
-    except (OSError, subprocess.CalledProcessError):
-        return {"commit": None, "path": None, "note": "not a git checkout: the working tree ran"}
-    dest = workdir / "src"
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "archive", commit, *packages], cwd=ROOT, capture_output=True, check=True
-    )
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
-    dirty = git("status", "--porcelain", "--", *packages).splitlines()
-    return {
-        "commit": commit,
-        "subject": git("log", "-1", "--format=%s", commit),
-        "path": str(dest),
-        "uncommitted_changes_not_measured": dirty,
-    }
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment without FRESHNESS_ settings or proxies, plus ``extra``; the measured
-    snapshot of freshness comes first on the path."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRESHNESS_")}
-    paths = [p for p in (SOURCE.get("path"), str(ROOT)) if p]
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
-        env.pop(name, None)
-    env.update(extra)
-    return env
-
-
-def freshness_command() -> list[str]:
-    exe = shutil.which("freshness", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "monitor.app.cli"]
+# --------------------------------------------------------------------------------- machine
 
 
 def _version(package: str) -> str | None:
@@ -164,288 +122,6 @@ def machine() -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------------- LinkChecker
-
-
-def linkchecker_exe() -> Path:
-    return LINKCHECKER_VENV / "bin" / "linkchecker"
-
-
-def linkchecker_version() -> str | None:
-    python = LINKCHECKER_VENV / "bin" / "python"
-    if not python.exists():
-        return None
-    result = subprocess.run(
-        [str(python), "-c", "import importlib.metadata as m; print(m.version('linkchecker'))"],
-        capture_output=True,
-        text=True,
-    )
-    return result.stdout.strip() or None
-
-
-def ensure_linkchecker(*, install: bool) -> Path | None:
-    """LinkChecker in its own virtualenv (never in the project's); None if unavailable."""
-    if linkchecker_exe().exists():
-        return linkchecker_exe()
-    if not install:
-        return None
-    subprocess.run([sys.executable, "-m", "venv", str(LINKCHECKER_VENV)], check=True)
-    subprocess.run(
-        [str(LINKCHECKER_VENV / "bin" / "pip"), "install", "-q", "linkchecker"], check=True
-    )
-    return linkchecker_exe()
-
-
-LINKCHECKER_RC = """[checking]
-threads={threads}
-recursionlevel=0
-timeout=30
-[output]
-status=0
-"""
-
-
-def run_linkchecker(
-    exe: Path, urls: list[str], workdir: Path, nginx: web.Nginx, timeout: float
-) -> dict[str, Any]:
-    workdir.mkdir(parents=True, exist_ok=True)
-    workdir.chmod(0o755)  # LinkChecker drops root privileges to nobody
-    # Comparable concurrency: as many threads as the measured freshness's CONCURRENT_REQUESTS.
-    threads = int(freshness_defaults()["CONCURRENT_REQUESTS"])
-    rc = workdir / "linkcheckerrc"
-    rc.write_text(LINKCHECKER_RC.format(threads=threads))
-    rc.chmod(0o644)
-    proxy = f"http://{web.PROXY_ADDRESS}:{web.PROXY_PORT}"
-    cmd = [
-        str(exe),
-        "-f",
-        str(rc),
-        "-t",
-        str(threads),
-        "-r",
-        "0",
-        "--no-status",
-        "-v",
-        "-o",
-        "csv",
-        "--stdin",
-    ]
-    env = clean_env(http_proxy=proxy, HTTP_PROXY=proxy, XDG_CONFIG_HOME=str(workdir))
-    before = nginx.log_position()
-    cpu_before = nginx.cpu_seconds()
-    figures = measure(
-        cmd,
-        cwd=workdir,
-        env=env,
-        stdin_text="\n".join(urls) + "\n",
-        stdout_path=workdir / "linkchecker.csv",
-        timeout=timeout,
-    )
-    figures["server"] = nginx.traffic(before)
-    figures["server_cpu_s"] = round(nginx.cpu_seconds() - cpu_before, 2)
-    text = Path(figures["stdout"]).read_text(errors="replace")
-    rows = list(
-        csv.DictReader((ln for ln in text.splitlines() if not ln.startswith("#")), delimiter=";")
-    )
-    figures["urls_checked"] = len(rows)
-    figures["urls_valid"] = sum(1 for row in rows if row.get("valid") == "True")
-    figures["command"] = shlex.join(cmd) + " < urls.txt"
-    figures["threads"] = threads
-    figures["via_proxy"] = proxy
-    return figures
-
-
-# --------------------------------------------------------------------------------- freshness
-
-
-def store_bytes(db: Path) -> int:
-    return sum(
-        p.stat().st_size
-        for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"))
-        if p.exists()
-    )
-
-
-def store_census(db: Path) -> dict[str, Any]:
-    """What the passes recorded: observations per run and category, findings per kind."""
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            runs = {}
-            for run_id, status in conn.execute("SELECT id, status FROM runs ORDER BY id"):
-                categories = dict(
-                    conn.execute(
-                        "SELECT coalesce(category, 'none'), count(*) FROM observations "
-                        "WHERE run_id = ? GROUP BY 1 ORDER BY 1",
-                        (run_id,),
-                    ).fetchall()
-                )
-                runs[str(run_id)] = {
-                    "status": status,
-                    "observations": sum(categories.values()),
-                    "categories": categories,
-                }
-            findings = dict(
-                conn.execute("SELECT kind, count(*) FROM findings GROUP BY 1 ORDER BY 1")
-            )
-        return {"runs": runs, "findings": findings}
-    except sqlite3.Error as exc:
-        return {"error": str(exc)}
-
-
-def freshness_pass(
-    rundir: Path,
-    db: Path,
-    now: dt.datetime,
-    nginx: web.Nginx,
-    timeout: float,
-    label: str,
-    overrides: tuple[str, ...] = (),
-) -> dict[str, Any]:
-    cmd = [
-        *freshness_command(),
-        "--db",
-        f"sqlite:///{db}",
-        "run",
-        "-s",
-        f"FRESHNESS_NOW={now.isoformat()}",
-    ]
-    for override in overrides:
-        cmd += ["-s", override]
-    before = nginx.log_position()
-    cpu_before = nginx.cpu_seconds()
-    figures = measure(
-        cmd, cwd=rundir, env=clean_env(), stdout_path=rundir / f"{label}.txt", timeout=timeout
-    )
-    figures["server"] = nginx.traffic(before)
-    figures["server_cpu_s"] = round(nginx.cpu_seconds() - cpu_before, 2)
-    figures["store_bytes"] = store_bytes(db)
-    figures["command"] = shlex.join(cmd)
-    if figures["exit_code"] != 0:
-        figures["error"] = tail(figures["stderr"])
-    return figures
-
-
-def write_freshness_config(rundir: Path, hosts: dict[str, str]) -> Path:
-    """freshness.toml in the run's directory: the host map is too long for ``-s``."""
-    lines = ["[settings]", "FRESHNESS_HOSTS_ONLY = true", "", "[settings.FRESHNESS_HOSTS]"]
-    lines += [f'"{host}" = "{ip}"' for host, ip in sorted(hosts.items())]
-    path = rundir / "freshness.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-# --------------------------------------------------------------------------------- profile
-
-
-def profile_pass(rundir: Path, db: Path, n: int) -> dict[str, Any]:
-    """One more first pass, on a fresh import, under py-spy (not timed with the others)."""
-    py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
-    if py_spy is None:
-        return {"skipped": "py-spy is not installed (pip install py-spy)"}
-    raw = rundir / f"profile-{n}.txt"
-    cmd = [
-        py_spy,
-        "record",
-        "--format",
-        "raw",
-        "--rate",
-        "100",
-        "--subprocesses",
-        "--output",
-        str(raw),
-        "--",
-        *freshness_command(),
-        "--db",
-        f"sqlite:///{db}",
-        "run",
-        "-s",
-        f"FRESHNESS_NOW={T0.isoformat()}",
-    ]
-    result = subprocess.run(cmd, cwd=rundir, env=clean_env(), capture_output=True, text=True)
-    if result.returncode != 0 or not raw.exists():
-        return {"error": (result.stderr or result.stdout)[-2000:]}
-    summary = summarise_profile(raw.read_text().splitlines())
-    summary["raw"] = str(raw)  # collapsed stacks, megabytes: left in the work directory
-    return summary
-
-
-# Where a sample's time goes, by the first matching frame from the innermost outwards.
-PROFILE_BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "HTML parsing and extraction (lxml, monitor.pages.facts/identity/groups/outbound)",
-        (
-            "monitor/pages/facts.py",
-            "monitor/pages/identity.py",
-            "monitor/pages/groups.py",
-            "monitor/pages/links.py",
-            "lxml/",
-            "tldextract/",
-        ),
-    ),
-    (
-        "classification and judgement (monitor.judging.classify/judge/decide/service)",
-        (
-            "monitor/judging/classify.py",
-            "monitor/judging/judge.py",
-            "monitor/judging/decide.py",
-            "monitor/app/service.py",
-            "monitor/telling/digest.py",
-            "rapidfuzz/",
-        ),
-    ),
-    ("storage (SQLAlchemy, sqlite3, storage/)", ("sqlalchemy/", "storage/", "sqlite3/")),
-    ("Scrapy and Twisted (engine, downloader, HTTP)", ("scrapy/", "twisted/", "asyncio/")),
-    ("startup and imports", ("<frozen importlib", "importlib/")),
-)
-
-
-def summarise_profile(lines: list[str]) -> dict[str, Any]:
-    """Self and inclusive sample shares from py-spy's collapsed stacks."""
-    total = 0
-    own: dict[str, int] = {}
-    inclusive: dict[str, int] = {}
-    buckets: dict[str, int] = {}
-    idle = 0
-    for line in lines:
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        total += count
-        frames = stack.split(";")
-        leaf = frames[-1]
-        own[leaf] = own.get(leaf, 0) + count
-        for frame in set(frames):
-            inclusive[frame] = inclusive.get(frame, 0) + count
-        if any(f.startswith(("select ", "poll ", "epoll", "_run_once")) for f in frames[-2:]) or (
-            "selectors.py" in leaf or "epollreactor" in leaf
-        ):
-            idle += count
-        bucket = "other"
-        for frame in reversed(frames):
-            found = next(
-                (name for name, keys in PROFILE_BUCKETS if any(k in frame for k in keys)), None
-            )
-            if found:
-                bucket = found
-                break
-        buckets[bucket] = buckets.get(bucket, 0) + count
-
-    def top(table: dict[str, int], k: int) -> list[dict[str, Any]]:
-        ranked = sorted(table.items(), key=lambda item: -item[1])[:k]
-        return [{"frame": f, "share": round(c / total, 4)} for f, c in ranked]
-
-    return {
-        "samples": total,
-        "idle_share": round(idle / total, 4) if total else None,
-        "buckets": {k: round(v / total, 4) for k, v in sorted(buckets.items(), key=lambda i: -i[1])}
-        if total
-        else {},
-        "top_self": top(own, 25) if total else [],
-        "top_inclusive": top(inclusive, 40) if total else [],
-    }
-
-
 # --------------------------------------------------------------------------------- one N
 
 
@@ -454,7 +130,7 @@ def bench_one(n: int, args: argparse.Namespace, nginx_exe: str, lc: Path | None)
     print(f"[bench] {n} organisations: building the web in {base}", flush=True)
     if base.exists():
         shutil.rmtree(base)  # a fresh store and fresh logs every time
-    built = web.build(base / "web", n)
+    built = sites.build(base / "web", n)
     rundir = base / "freshness"
     rundir.mkdir(parents=True, exist_ok=True)
     hosts = built.hosts()
@@ -467,69 +143,9 @@ def bench_one(n: int, args: argparse.Namespace, nginx_exe: str, lc: Path | None)
     with web.Nginx(nginx_exe, built) as nginx:
         result["nginx_pids"] = len(nginx.pids())
         print(f"[bench] {n}: nginx up; freshness import", flush=True)
-        imported = measure(
-            [
-                *freshness_command(),
-                "--db",
-                f"sqlite:///{db}",
-                "import",
-                str(built.prefix / "directory.yaml"),
-            ],
-            cwd=rundir,
-            env=clean_env(),
-            stdout_path=rundir / "import.txt",
-            timeout=args.timeout,
-        )
-        if imported["exit_code"] != 0:
-            raise RuntimeError(f"freshness import failed:\n{tail(imported['stderr'])}")
-        result["freshness_import"] = imported
-        print(f"[bench] {n}: freshness run (first pass)", flush=True)
-        first = freshness_pass(rundir, db, T0, nginx, args.timeout, "first")
-        print(f"[bench] {n}: first pass {first['wall_s']} s; second pass", flush=True)
-        second = freshness_pass(
-            rundir, db, T0 + dt.timedelta(days=1), nginx, args.timeout, "second"
-        )
-        print(f"[bench] {n}: second pass {second['wall_s']} s; bare Scrapy", flush=True)
-        result["freshness"] = {"first": first, "second": second, "census": store_census(db)}
-        bare = run_bare(base, nginx, args.timeout, polite=False)
-        result["bare_scrapy"] = bare
-        print(f"[bench] {n}: bare {bare['wall_s']} s", flush=True)
-        result["rounds"] = [_round(1, first, bare)]
-        for number in range(2, args.rounds + 1):
-            # The machine's speed drifts within minutes: pairs timed one after the other,
-            # in the same order as the first, tell freshness's cost from the drift.
-            again = fresh_first_pass(base, built, rundir, nginx, args.timeout, f"round-{number}")
-            bare_again = run_bare(
-                base, nginx, args.timeout, polite=False, label=f"bare-round-{number}"
-            )
-            result["rounds"].append(_round(number, again, bare_again))
-            print(
-                f"[bench] {n}: round {number}: first pass {again['wall_s']} s, "
-                f"bare {bare_again['wall_s']} s",
-                flush=True,
-            )
-        if args.bare_polite:
-            polite = run_bare(base, nginx, args.timeout, polite=True)
-            result["bare_scrapy_polite"] = polite
-            print(f"[bench] {n}: bare polite {polite['wall_s']} s", flush=True)
-        else:
-            result["bare_scrapy_polite"] = None
-        result["linkchecker"] = None
-        if lc is None:
-            result["linkchecker_skipped"] = args.linkchecker_skip_reason or "not requested"
-        else:
-            projected = args.linkchecker_projection(n)
-            if projected is not None and projected > LINKCHECKER_BUDGET_S:
-                result["linkchecker_skipped"] = (
-                    f"projected {projected:.0f} s from the smaller run (linear), over the "
-                    f"{LINKCHECKER_BUDGET_S} s budget"
-                )
-            else:
-                print(f"[bench] {n}: LinkChecker", flush=True)
-                lcres = run_linkchecker(lc, urls, base / "linkchecker", nginx, args.timeout)
-                result["linkchecker"] = lcres
-                args.linkchecker_seen[n] = lcres["wall_s"]
-                print(f"[bench] {n}: LinkChecker {lcres['wall_s']} s", flush=True)
+        result["freshness_import"] = import_directory(built, rundir, db, args.timeout)
+        result.update(_passes(n, args, base, built, rundir, db, nginx))
+        result.update(_linkchecker(n, args, lc, urls, base, nginx))
         for k, override in enumerate(args.what_if):
             # Not freshness's defaults: what one setting changes, on a fresh store.
             print(f"[bench] {n}: what if {override}", flush=True)
@@ -552,35 +168,73 @@ def bench_one(n: int, args: argparse.Namespace, nginx_exe: str, lc: Path | None)
     return result
 
 
-def fresh_first_pass(
+def _passes(
+    n: int,
+    args: argparse.Namespace,
     base: Path,
     built: web.BuiltWeb,
     rundir: Path,
+    db: Path,
     nginx: web.Nginx,
-    timeout: float,
-    name: str,
-    overrides: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """One more first pass, on a fresh store in ``base/name``, with ``rundir``'s config."""
-    workdir, db = fresh_store(base, built, rundir, name)
-    return freshness_pass(workdir, db, T0, nginx, timeout, "first", overrides)
+    """freshness's first and second passes, the bare crawls, and the rounds of pairs."""
+    result: dict[str, Any] = {}
+    print(f"[bench] {n}: freshness run (first pass)", flush=True)
+    first = freshness_pass(rundir, db, T0, nginx, args.timeout, "first")
+    print(f"[bench] {n}: first pass {first['wall_s']} s; second pass", flush=True)
+    second = freshness_pass(rundir, db, T0 + dt.timedelta(days=1), nginx, args.timeout, "second")
+    print(f"[bench] {n}: second pass {second['wall_s']} s; bare Scrapy", flush=True)
+    result["freshness"] = {"first": first, "second": second, "census": store_census(db)}
+    bare = run_bare(base, nginx, args.timeout, polite=False)
+    result["bare_scrapy"] = bare
+    print(f"[bench] {n}: bare {bare['wall_s']} s", flush=True)
+    result["rounds"] = [_round(1, first, bare)]
+    for number in range(2, args.rounds + 1):
+        # The machine's speed drifts within minutes: pairs timed one after the other,
+        # in the same order as the first, tell freshness's cost from the drift.
+        again = fresh_first_pass(base, built, rundir, nginx, args.timeout, f"round-{number}")
+        bare_again = run_bare(base, nginx, args.timeout, polite=False, label=f"bare-round-{number}")
+        result["rounds"].append(_round(number, again, bare_again))
+        print(
+            f"[bench] {n}: round {number}: first pass {again['wall_s']} s, "
+            f"bare {bare_again['wall_s']} s",
+            flush=True,
+        )
+    if args.bare_polite:
+        polite = run_bare(base, nginx, args.timeout, polite=True)
+        result["bare_scrapy_polite"] = polite
+        print(f"[bench] {n}: bare polite {polite['wall_s']} s", flush=True)
+    else:
+        result["bare_scrapy_polite"] = None
+    return result
 
 
-def fresh_store(base: Path, built: web.BuiltWeb, rundir: Path, name: str) -> tuple[Path, Path]:
-    """``base/name`` with ``rundir``'s config and a new store holding the web's directory."""
-    workdir = base / name
-    workdir.mkdir(exist_ok=True)
-    shutil.copy(rundir / "freshness.toml", workdir / "freshness.toml")
-    db = workdir / "freshness.db"
-    subprocess.run(
-        [*freshness_command(), "--db", f"sqlite:///{db}", "import"]
-        + [str(built.prefix / "directory.yaml")],
-        cwd=workdir,
-        env=clean_env(),
-        check=True,
-        capture_output=True,
-    )
-    return workdir, db
+def _linkchecker(
+    n: int,
+    args: argparse.Namespace,
+    lc: Path | None,
+    urls: list[str],
+    base: Path,
+    nginx: web.Nginx,
+) -> dict[str, Any]:
+    """LinkChecker over the listed URLs, or why it was skipped."""
+    result: dict[str, Any] = {"linkchecker": None}
+    if lc is None:
+        result["linkchecker_skipped"] = args.linkchecker_skip_reason or "not requested"
+        return result
+    projected = args.linkchecker_projection(n)
+    if projected is not None and projected > LINKCHECKER_BUDGET_S:
+        result["linkchecker_skipped"] = (
+            f"projected {projected:.0f} s from the smaller run (linear), over the "
+            f"{LINKCHECKER_BUDGET_S} s budget"
+        )
+        return result
+    print(f"[bench] {n}: LinkChecker", flush=True)
+    lcres = run_linkchecker(lc, urls, base / "linkchecker", nginx, args.timeout)
+    result["linkchecker"] = lcres
+    args.linkchecker_seen[n] = lcres["wall_s"]
+    print(f"[bench] {n}: LinkChecker {lcres['wall_s']} s", flush=True)
+    return result
 
 
 def _round(number: int, first: dict[str, Any], bare: dict[str, Any]) -> dict[str, Any]:
@@ -592,38 +246,6 @@ def _round(number: int, first: dict[str, Any], bare: dict[str, Any]) -> dict[str
         "bare_cpu_s": round(bare["cpu_user_s"] + bare["cpu_sys_s"], 2),
         "freshness_over_bare_wall": _ratio(first["wall_s"], bare["wall_s"]),
     }
-
-
-def run_bare(
-    base: Path, nginx: web.Nginx, timeout: float, *, polite: bool, label: str | None = None
-) -> dict[str, Any]:
-    label = label or ("bare-polite" if polite else "bare")
-    workdir = base / label
-    workdir.mkdir(exist_ok=True)
-    cmd = [
-        sys.executable,
-        "-m",
-        "bench.bare_spider",
-        "--urls",
-        str(base / "urls.txt"),
-        "--hosts",
-        str(base / "hosts.json"),
-        "--stats",
-        str(workdir / "stats.json"),
-    ] + (["--polite"] if polite else [])
-    before = nginx.log_position()
-    cpu_before = nginx.cpu_seconds()
-    env = clean_env()
-    figures = measure(cmd, cwd=workdir, env=env, stdout_path=workdir / "out.txt", timeout=timeout)
-    figures["server"] = nginx.traffic(before)
-    figures["server_cpu_s"] = round(nginx.cpu_seconds() - cpu_before, 2)
-    figures["command"] = shlex.join(cmd)
-    try:
-        figures["spider"] = json.loads((workdir / "stats.json").read_text())
-    except (OSError, ValueError):
-        figures["spider"] = None
-        figures["error"] = tail(figures["stderr"])
-    return figures
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -798,30 +420,6 @@ def main(argv: list[str] | None = None) -> Path:
         page = render(document, out, args.docs)
         print(f"[bench] report: {page}", flush=True)
     return out
-
-
-def freshness_defaults() -> dict[str, Any]:
-    import spiders.settings as s
-
-    names = (
-        "CONCURRENT_REQUESTS",
-        "CONCURRENT_REQUESTS_PER_DOMAIN",
-        "DOWNLOAD_DELAY",
-        "AUTOTHROTTLE_ENABLED",
-        "AUTOTHROTTLE_START_DELAY",
-        "AUTOTHROTTLE_TARGET_CONCURRENCY",
-        "ROBOTSTXT_OBEY",
-        "RETRY_TIMES",
-        "DOWNLOAD_TIMEOUT",
-        "FRESHNESS_SOFT404_PROBE",
-        "FRESHNESS_DISCOVERY",
-        "FRESHNESS_DISCOVERY_PAGES",
-        "FRESHNESS_DISCOVERY_SITES",
-        "FRESHNESS_BATCH_SIZE",
-        "FRESHNESS_PROCESSES",
-        "FRESHNESS_PROCESSES_MIN_ORGS",
-    )
-    return {name: getattr(s, name, None) for name in names}
 
 
 if __name__ == "__main__":

@@ -40,7 +40,8 @@ from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from monitor.pages.facts import page_facts
 from monitor.pages.groups import extract_groups
-from monitor.pages.identity import as_tree, extract_identity, meta_description, page_types
+from monitor.pages.html import as_tree
+from monitor.pages.identity import extract_identity, meta_description, page_types
 from monitor.pages.links import candidate_pages, outbound_links, registered_domain
 from spiders.resolver import lookup_failure
 from spiders.scheduler import start_request_left
@@ -69,17 +70,10 @@ KEPT_HEADERS = (
     "x-amzn-waf-action",
 )
 
-
-CALLBACKS = (
-    "parse_listed",
-    "listed_failed",
-    "parse_probe",
-    "probe_failed",
-    "parse_discovery_page",
-    "parse_candidate",
-    "discovery_failed",
-)
-
+# Every callback and errback, bound once per spider (see ``DirectorySpider.__init__``).
+_LISTED_CALLBACKS = ("parse_listed", "listed_failed", "parse_probe", "probe_failed")
+_DISCOVERY_CALLBACKS = ("parse_discovery_page", "parse_candidate", "discovery_failed")
+CALLBACKS = _LISTED_CALLBACKS + _DISCOVERY_CALLBACKS
 
 DEFAULT_TARGET_LOADER = "monitor.runs.plan.load_run"
 
@@ -250,33 +244,10 @@ class DirectorySpider(Spider):
             next_url = urljoin(response.url, location.decode("latin-1").strip())
             hop = {"url": response.url, "status": response.status, "location": next_url}
             chain = [*chain, hop]
-            seen = {h["url"] for h in chain}
-            if next_url in seen:
-                yield self._item(
-                    target,
-                    response.meta,
-                    chain=chain,
-                    error="redirect_loop",
-                    message=f"redirect to {next_url}, already visited",
-                )
-                return
-            if len(chain) > self.max_redirects:
-                yield self._item(
-                    target,
-                    response.meta,
-                    chain=chain,
-                    error="too_many_redirects",
-                    message=f"more than {self.max_redirects} redirects",
-                )
-                return
-            if urlsplit(next_url).scheme not in ("http", "https"):
-                yield self._item(
-                    target,
-                    response.meta,
-                    chain=chain,
-                    error="other",
-                    message=f"redirect to a non-web URL {next_url}",
-                )
+            refused = _refused_redirect(chain, next_url, self.max_redirects)
+            if refused is not None:
+                error, message = refused
+                yield self._item(target, response.meta, chain=chain, error=error, message=message)
                 return
             request = self._request(next_url, target, chain=chain, conditional=False)
             request.meta["started"] = response.meta["started"]
@@ -294,27 +265,37 @@ class DirectorySpider(Spider):
             yield from self._discover(item, response.url, facts.pop("_candidate_pages", []))
         facts.pop("_candidate_pages", None)
         if self.probe_enabled and 200 <= response.status < 300 and not facts.get("binary"):
-            probe_url = probe_url_for(response.url)
-            cache_key = probe_url.rsplit("/", 1)[0]
-            cached = self._probe_cache.get(cache_key) or _stored_probe(target, cache_key, facts)
-            if cached is not None:
-                facts["probe"] = cached
-            else:
-                yield Request(
-                    probe_url,
-                    callback=self.parse_probe,
-                    errback=self.probe_failed,
-                    dont_filter=True,
-                    meta={
-                        "item": item,
-                        "cache_key": cache_key,
-                        "chain": [],
-                        "dont_redirect": True,
-                        "handle_httpstatus_all": True,
-                    },
-                )
+            probe = self._probe_request(item, target, response.url)
+            if probe is not None:
+                yield probe  # the item goes out with the probe's answer
                 return
         yield item
+
+    def _probe_request(
+        self, item: dict[str, Any], target: dict[str, Any], url: str
+    ) -> Request | None:
+        """A request for a random sibling of ``url``, or None when a probe of its directory
+        is cached (this run's, or a stored one for the same page), which the item then gets."""
+        facts = item["facts"]
+        probe_url = probe_url_for(url)
+        cache_key = probe_url.rsplit("/", 1)[0]
+        cached = self._probe_cache.get(cache_key) or _stored_probe(target, cache_key, facts)
+        if cached is not None:
+            facts["probe"] = cached
+            return None
+        return Request(
+            probe_url,
+            callback=self.parse_probe,
+            errback=self.probe_failed,
+            dont_filter=True,
+            meta={
+                "item": item,
+                "cache_key": cache_key,
+                "chain": [],
+                "dont_redirect": True,
+                "handle_httpstatus_all": True,
+            },
+        )
 
     # -- discovery of new organisations -----------------------------------------------------
 
@@ -529,8 +510,15 @@ class DirectorySpider(Spider):
         }
         if meta.get("retry_after_waited"):
             facts["retry_after_waited"] = meta["retry_after_waited"]
-        if response is None:
-            return item
+        if response is not None:
+            self._read_response(item, target, meta, response)
+        return item
+
+    def _read_response(
+        self, item: dict[str, Any], target: dict[str, Any], meta: dict[str, Any], response: Response
+    ) -> None:
+        """Fill ``item`` with what the response says: status, headers, size and page facts."""
+        facts = item["facts"]
         item["status"] = response.status
         item["final_url"] = response.url
         item["headers"] = {
@@ -560,11 +548,23 @@ class DirectorySpider(Spider):
             facts.update(page_facts(text, tree=tree))
             if role_facts:
                 facts.update(role_facts)
-                if "identity" in facts and _crosses_domains(chain, response.url):
+                if "identity" in facts and _crosses_domains(item["redirect_chain"], response.url):
                     # Whether the new site still mentions the old name is rename evidence;
                     # the page text itself is not kept for judging, so the identity carries it.
                     facts["identity"]["text"] = facts.get("text") or ""
-        return item
+
+
+def _refused_redirect(
+    chain: list[dict[str, Any]], next_url: str, max_redirects: int
+) -> tuple[str, str] | None:
+    """(error, message) when the redirect to ``next_url`` is not followed, else None."""
+    if next_url in {h["url"] for h in chain}:
+        return "redirect_loop", f"redirect to {next_url}, already visited"
+    if len(chain) > max_redirects:
+        return "too_many_redirects", f"more than {max_redirects} redirects"
+    if urlsplit(next_url).scheme not in ("http", "https"):
+        return "other", f"redirect to a non-web URL {next_url}"
+    return None
 
 
 def _emptying(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

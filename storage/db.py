@@ -23,7 +23,6 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # Migrations are a single line, each file named after its revision ("0005_dead_links.py"):
 # the newest name is the head. tests/test_storage.py checks this against Alembic's own head.
 HEAD_REVISION = max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
-DEFAULT_DB_URL = "sqlite:///freshness.db"
 
 
 class StoreError(Exception):
@@ -61,7 +60,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 class Store:
     """A database with the schema at head. ``with store.transaction() as repo`` to use it."""
 
-    def __init__(self, url: str = DEFAULT_DB_URL, *, upgrade: bool = True) -> None:
+    def __init__(self, url: str, *, upgrade: bool = True) -> None:
         self.url = normalise_url(url)
         try:
             self.engine = create_engine(self.url)

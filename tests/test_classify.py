@@ -22,9 +22,9 @@ from monitor.judging.classify import (
     DEAD_CATEGORIES,
     Outcome,
     classify,
-    registered_domain,
-    text_similarity,
 )
+from monitor.judging.page_view import text_similarity
+from monitor.pages.domains import registered_domain
 from monitor.pages.facts import MARKER_NAMES, TEXT_CAP, page_facts
 from storage.records import Observation
 
@@ -1298,7 +1298,7 @@ def test_page_facts_is_fast_on_a_megabyte_page():
 def test_page_facts_of_an_already_parsed_tree_are_the_same(html):
     """The spider parses a homepage or groups page once (identity.as_tree) and hands the tree
     to page_facts: the facts must be those of parsing the page on its own."""
-    from monitor.pages.identity import as_tree
+    from monitor.pages.html import as_tree
 
     text = html.decode("utf-8", errors="replace") if isinstance(html, bytes) else html
     assert page_facts(text, tree=as_tree(text)) == page_facts(text)

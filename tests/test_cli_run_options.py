@@ -76,7 +76,7 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """`freshness run` without check=True: these tests assert the exit code themselves."""
     return monitor.freshness(
-        "--db", monitor.db, "run", *args, *monitor.crawl.layers(now, extra), timeout=180
+        "--db", monitor.db, "run", *args, *monitor.settings(now, extra), timeout=180
     )
 
 
@@ -197,7 +197,7 @@ def test_explicit_config_file_settings_reach_the_crawl(web: SimWeb, freshness, t
     )
     monitor = Monitor(web, freshness, tmp_path, db_url=f"sqlite:///{db}")
     monitor.load([("gone", "gone.test", None)])
-    freshness("--config", str(config), "run", *monitor.crawl.layers(T0), check=True)
+    freshness("--config", str(config), "run", *monitor.settings(T0), check=True)
     assert [(f["org"], f["reason"]) for f in monitor.findings()] == [("gone", "http_404")]
     assert not (tmp_path / "freshness.db").exists()
 
@@ -213,7 +213,7 @@ def test_check_org_prints_a_table_and_records_the_observation(
         "gone",
         "--format",
         "table",
-        *monitor.crawl.layers(T0),
+        *monitor.settings(T0),
         check=True,
     )
     header, *rows = table_rows(result.stdout)

@@ -387,7 +387,7 @@ def test_scrapy_crawl_directory_does_the_same_crawl(world: SimWeb, tmp_path) -> 
             "directory",
             "-s",
             f"FRESHNESS_DB={monitor.db}",
-            *monitor.crawl.layers(T0),
+            *monitor.settings(T0),
         ],
         cwd=root,
         capture_output=True,

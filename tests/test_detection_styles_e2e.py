@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from monitor.pages.groups import extract_groups, normalise_group_name
+from monitor.pages.group_names import normalise_group_name
+from monitor.pages.groups import extract_groups
 from monitor.simweb import LIVE_IP, SimWeb, load_catalogue
 from tests.crawling import T0, Monitor
 

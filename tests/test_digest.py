@@ -15,11 +15,10 @@ import pytest
 from monitor.telling.digest import (
     HEARTBEAT_SUMMARY,
     Digest,
-    md_escape,
     render_digest,
-    safe_href,
-    sample_digest,
 )
+from monitor.telling.sample import sample_digest
+from monitor.telling.text import md_escape, safe_href
 from storage.records import FINDING_KINDS
 from tests.conftest_helpers_notify import (
     HOSTILE_IMG,

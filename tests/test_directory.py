@@ -13,17 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.directory.format import (
-    KEYS,
-    DirectoryError,
-    DirectoryProblem,
-    dump_csv,
-    dump_directory,
-    load_directory,
-    parse_interval,
-    propose_from_html,
-    slugify,
-)
+from monitor.directory.csv_format import dump_csv
+from monitor.directory.html_import import propose_from_html
+from monitor.directory.keys import KEYS, slugify
+from monitor.directory.load import load_directory
+from monitor.directory.problems import DirectoryError, DirectoryProblem
+from monitor.directory.yaml_format import dump_directory
+from monitor.judging.intervals import parse_interval
 from storage.db import Store
 from storage.records import DirectoryEntry, ImportDiff, Observation
 
@@ -1223,7 +1219,7 @@ def test_slugify_keeps_long_names_to_a_word_boundary() -> None:
 def test_directory_module_imports_no_scrapy_sqlalchemy_or_apprise() -> None:
     code = (
         "import sys\n"
-        "from monitor.directory.format import load_directory\n"
+        "from monitor.directory.load import load_directory\n"
         f"load_directory({str(FIXTURES / 'page.html')!r})\n"
         f"load_directory({str(FIXTURES / 'valid.yaml')!r})\n"
         "print(sorted(m for m in ('scrapy', 'sqlalchemy', 'apprise') if m in sys.modules))\n"

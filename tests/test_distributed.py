@@ -82,7 +82,7 @@ def run_distributed(
     lease: str = "600",
     notify: str | None = None,
 ) -> tuple[subprocess.Popen, list[subprocess.Popen]]:
-    settings = monitor.crawl.layers(T0, {**ONE_RUN, "FRESHNESS_REDIS_LEASE": lease})
+    settings = monitor.settings(T0, {**ONE_RUN, "FRESHNESS_REDIS_LEASE": lease})
     targets = ["--notify", notify] if notify else []
     if kill_one:
         monitor.web.clear_requests()  # count this run's fetches only (the web is shared)

@@ -11,14 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.pages.groups import (
-    diff_groups,
-    display_group_name,
-    extract_groups,
-    main_content,
-    normalise_group_name,
-    selector_error,
-)
+from monitor.pages.group_names import diff_groups, display_group_name, normalise_group_name
+from monitor.pages.groups import extract_groups, main_content, selector_error
 
 SITES = Path(__file__).parent / "fixtures" / "sites"
 

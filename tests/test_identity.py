@@ -16,21 +16,19 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+import monitor.judging.rename as rename_module
+import monitor.pages.group_names as group_names_module
 import monitor.pages.groups as groups_module
 import monitor.pages.identity as identity_module
 import monitor.pages.links as outbound_module
+import monitor.pages.names as names_module
+import monitor.pages.rename_phrases as rename_phrases_module
+from monitor.judging.rename import detect_rename
 from monitor.pages.groups import extract_groups
-from monitor.pages.identity import (
-    as_tree,
-    detect_rename,
-    extract_identity,
-    meta_description,
-    names_match,
-    page_types,
-    title_name,
-    visible_text,
-)
+from monitor.pages.html import as_tree, visible_text
+from monitor.pages.identity import extract_identity, meta_description, page_types
 from monitor.pages.links import candidate_pages, outbound_links
+from monitor.pages.names import names_match, title_name
 
 SITES = Path(__file__).parent / "fixtures" / "sites"
 
@@ -580,12 +578,12 @@ def test_names_that_differ(a, b):
 def test_rename_detected_in_every_style(style, url, listed, new_name, min_signals):
     rename = detect_rename(listed, [], extract_identity(page(style, "home_renamed"), url))
     assert rename is not None
-    assert rename["new_name"] == new_name
-    assert rename["old_name"] == listed
-    sources = [line for line in rename["signals"] if not line.startswith("still showing")]
+    assert rename.new_name == new_name
+    assert rename.old_name == listed
+    sources = [line for line in rename.signals if not line.startswith("still showing")]
     assert len(sources) >= min_signals
-    assert 0.6 <= rename["confidence"] <= 1
-    assert json.loads(json.dumps(rename)) == rename
+    assert 0.6 <= rename.confidence <= 1
+    assert json.loads(json.dumps(rename.as_dict())) == rename.as_dict()
 
 
 def test_the_actors_fund_case():
@@ -600,12 +598,12 @@ def test_the_actors_fund_case():
     identity = extract_identity(html, "https://entertainmentcommunity.org/")
     rename = detect_rename("The Actors Fund", [], identity)
     assert rename is not None
-    assert rename["new_name"] == "Entertainment Community Fund"
-    assert rename["old_name"] == "The Actors Fund"
-    signals = "\n".join(rename["signals"])
+    assert rename.new_name == "Entertainment Community Fund"
+    assert rename.old_name == "The Actors Fund"
+    signals = "\n".join(rename.signals)
     for evidence in ("page title", "og:site_name", "schema.org names", "copyright", "formerly"):
         assert evidence in signals
-    assert rename["confidence"] == 0.99
+    assert rename.confidence == 0.99
     assert detect_rename("Entertainment Community Fund", ["The Actors Fund"], identity) is None
 
 
@@ -615,7 +613,7 @@ def test_stale_source_is_outvoted_and_reported():
         "Lawyers Concerned for Lawyers", [], extract_identity(page("tables", "home_renamed"), LCL)
     )
     assert rename is not None
-    assert rename["signals"][-1] == "still showing the old name: the logo's alt text 'LCL'"
+    assert rename.signals[-1] == "still showing the old name: the logo's alt text 'LCL'"
 
 
 def test_half_renamed_site_is_not_yet_a_rename():
@@ -639,7 +637,7 @@ def test_half_renamed_site_is_not_yet_a_rename():
     )
     identity = extract_identity(html, NURSES)
     # title, og and schema (3) against copyright and logo (2): a rename
-    assert detect_rename("NurseGroups", [], identity)["new_name"] == "Nurse Peer Network"
+    assert detect_rename("NurseGroups", [], identity).new_name == "Nurse Peer Network"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -867,8 +865,8 @@ def test_cross_domain_redirect_that_mentions_the_old_name_is_a_signal():
     assert detect_rename("NurseGroups", [], identity) is None  # one signal
     with_text = {**identity, "text": "Welcome, NurseGroups members!"}
     rename = detect_rename("NurseGroups", [], with_text, cross_domain_redirect=True)
-    assert rename is not None and rename["new_name"] == "Nurse Peer Network"
-    assert any("redirects to another domain" in line for line in rename["signals"])
+    assert rename is not None and rename.new_name == "Nurse Peer Network"
+    assert any("redirects to another domain" in line for line in rename.signals)
     # A redirect to a page that never mentions the old name proves nothing.
     unrelated = {**identity, "text": "Welcome to our network."}
     assert detect_rename("NurseGroups", [], unrelated, cross_domain_redirect=True) is None
@@ -879,13 +877,13 @@ def test_old_host_mentioned_counts_for_a_redirect():
     rename = detect_rename(
         "NurseGroups", [], identity, cross_domain_redirect=True, listed_host="nursegroups.test"
     )
-    assert rename is not None and rename["new_name"] == "Nurse Peer Network"
+    assert rename is not None and rename.new_name == "Nurse Peer Network"
 
 
 def test_formerly_phrase_is_a_strong_signal_with_one_name_source():
     html = "<title>Nurse Peer Network</title><p>Nurse Peer Network (formerly NurseGroups)</p>"
     rename = detect_rename("NurseGroups", [], extract_identity(html, NURSES))
-    assert rename is not None and rename["new_name"] == "Nurse Peer Network"
+    assert rename is not None and rename.new_name == "Nurse Peer Network"
     # A "formerly" naming somebody else is no evidence about us.
     html = "<title>Nurse Peer Network</title><p>Nurse Peer Network (formerly Nurse Buddies)</p>"
     assert detect_rename("NurseGroups", [], extract_identity(html, NURSES)) is None
@@ -944,11 +942,11 @@ def test_merger_phrase_and_a_name_source_are_a_rename(
     identity = extract_identity(_merger_page(title, og_site_name, prose, holder), LHL)
     rename = detect_rename("Lawyers Helping Lawyers", [], identity)
     assert rename is not None
-    assert rename["new_name"] == NEW_LAWYERS
-    assert rename["old_name"] == "Lawyers Helping Lawyers"
-    assert second_signal in rename["signals"]
-    assert f"merged into {NEW_LAWYERS!r}: the page says {quoted!r}" in rename["signals"]
-    assert json.loads(json.dumps(rename)) == rename
+    assert rename.new_name == NEW_LAWYERS
+    assert rename.old_name == "Lawyers Helping Lawyers"
+    assert second_signal in rename.signals
+    assert f"merged into {NEW_LAWYERS!r}: the page says {quoted!r}" in rename.signals
+    assert json.loads(json.dumps(rename.as_dict())) == rename.as_dict()
 
 
 def test_merger_phrase_is_the_second_signal():
@@ -999,15 +997,15 @@ def test_news_of_somebody_elses_merger_is_no_evidence():
     # The same page, but the merger is ours: two signals, a rename.
     ours = html.replace("Congratulations to our friends at Nurse Buddies, which", "NurseGroups")
     rename = detect_rename("NurseGroups", [], extract_identity(ours, NURSES))
-    assert rename is not None and rename["new_name"] == "Nurse Peer Network"
+    assert rename is not None and rename.new_name == "Nurse Peer Network"
 
 
 def test_stored_identity_without_rename_phrases_still_counts_a_merger():
     identity = {"title_name": NEW_LAWYERS, "merged_into": [NEW_LAWYERS]}
     rename = detect_rename("Lawyers Helping Lawyers", [], identity)
     assert rename is not None
-    assert rename["new_name"] == NEW_LAWYERS
-    assert rename["signals"] == [
+    assert rename.new_name == NEW_LAWYERS
+    assert rename.signals == [
         f"the page title names {NEW_LAWYERS!r}",
         f"merged into {NEW_LAWYERS!r}: the page says 'merged into {NEW_LAWYERS}'",
     ]
@@ -1027,7 +1025,7 @@ def test_stored_identity_without_rename_phrases_still_counts_formerly():
         "former_names": ["The Actors Fund"],
     }
     rename = detect_rename("The Actors Fund", [], identity)
-    assert rename is not None and rename["new_name"] == "Entertainment Community Fund"
+    assert rename is not None and rename.new_name == "Entertainment Community Fund"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1119,7 +1117,18 @@ def test_as_tree_always_gives_a_document():
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", [identity_module, groups_module, outbound_module])
+@pytest.mark.parametrize(
+    "module",
+    [
+        identity_module,
+        names_module,
+        rename_phrases_module,
+        rename_module,
+        groups_module,
+        group_names_module,
+        outbound_module,
+    ],
+)
 def test_docstring_examples_hold(module):
     result = doctest.testmod(module)
     assert result.attempted > 0
@@ -1165,7 +1174,7 @@ def test_extractors_import_neither_scrapy_sqlalchemy_nor_apprise():
 def test_the_page_prefilter_never_hides_a_rename_hint(phrase: str) -> None:
     # Every alternative of the case-blind hint, in any case, holds one of the plain words
     # the whole-page prefilter looks for, so no rename line is skipped.
-    from monitor.pages.identity import _PHRASE_HINT, _PHRASE_WORDS
+    from monitor.pages.rename_phrases import _PHRASE_HINT, _PHRASE_WORDS
 
     for text in (phrase, phrase.upper(), phrase.title()):
         assert _PHRASE_HINT.search(f"Peer Circle ({text} Nurse Line)")

@@ -16,7 +16,7 @@ import pytest
 from monitor.judging.classify import Outcome, classify
 from monitor.judging.judge import Judgement, judge_run
 from monitor.judging.policy import Policy
-from monitor.pages.groups import normalise_group_name
+from monitor.pages.group_names import normalise_group_name
 from storage.records import DirectoryEntry, LinkState, Observation
 
 T0 = dt.datetime(2026, 11, 1, 3, 0, tzinfo=dt.UTC)

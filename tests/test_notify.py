@@ -28,7 +28,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from apprise.decorators import notify as apprise_notify
 
-from monitor.telling.digest import Digest, render_digest, sample_digest
+from monitor.telling.digest import Digest, render_digest
 from monitor.telling.notify import (
     DEFAULT_ROUTES,
     NotifyError,
@@ -42,6 +42,7 @@ from monitor.telling.notify import (
     parse_targets,
     split_specs,
 )
+from monitor.telling.sample import sample_digest
 from tests.conftest_helpers_notify import (
     HOSTILE_ORG_NAMES,
     NOW,

@@ -100,9 +100,7 @@ def test_a_failing_webhook_gets_the_digest_once_on_retry(
     monitor = monitor_for(web, tmp_path, env)
     receiver.failing.add("flaky")
 
-    first = monitor.freshness(
-        "-v", "--db", monitor.db, "run", *monitor.crawl.layers(T0), check=True
-    )
+    first = monitor.freshness("-v", "--db", monitor.db, "run", *monitor.settings(T0), check=True)
     assert first.returncode == 0
     assert "warning: digest of run 1 to json://ops:****@127.0.0.1" in first.stderr
     assert "kept in the outbox" in first.stderr

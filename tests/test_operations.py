@@ -45,7 +45,7 @@ def start_run(monitor: Monitor, now: dt.datetime, *extra: str, **popen) -> subpr
     """A `freshness run` in the background, as cron would start it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FRESHNESS_", "http"))}
     return subprocess.Popen(
-        [*freshness_executable(), "--db", monitor.db, "run", *monitor.crawl.layers(now), *extra],
+        [*freshness_executable(), "--db", monitor.db, "run", *monitor.settings(now), *extra],
         cwd=monitor.tmp_path,
         env=env,
         text=True,
@@ -83,7 +83,7 @@ def test_second_run_exits_with_a_clear_message_or_waits(world: SimWeb, monitor: 
     first = start_run(monitor, T0, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert world.wait_for(1, host="slow0.test", timeout=30)
-        second = monitor.freshness("--db", monitor.db, "run", *monitor.crawl.layers(T0))
+        second = monitor.freshness("--db", monitor.db, "run", *monitor.settings(T0))
         assert second.returncode == 75
         assert "holds" in second.stderr and "--wait" in second.stderr
         assert second.stderr.count("\n") == 1  # one line, no traceback
@@ -243,7 +243,7 @@ def test_exit_codes(monitor: Monitor) -> None:
     assert empty.returncode == 1 and empty.stderr.startswith("error: the directory is empty")
     monitor.load([("gone", "homepage404.test", None), ("ok", "healthy.test", None)])
     settings = ["-s", "FRESHNESS_DEAD_AFTER_FAILURES=1", "-s", "FRESHNESS_DEAD_AFTER_HOURS=0"]
-    found = monitor.freshness("--db", monitor.db, "run", *monitor.crawl.layers(T0), *settings)
+    found = monitor.freshness("--db", monitor.db, "run", *monitor.settings(T0), *settings)
     assert found.returncode == 0  # a completed pass, whatever it found
     failing = monitor.freshness(
         "--db",
@@ -251,7 +251,7 @@ def test_exit_codes(monitor: Monitor) -> None:
         "run",
         "--fail-on",
         "dead_link",
-        *monitor.crawl.layers(T0 + dt.timedelta(days=1)),
+        *monitor.settings(T0 + dt.timedelta(days=1)),
         *settings,
     )
     assert failing.returncode == 3 and "dead_link" in failing.stderr
@@ -261,10 +261,10 @@ def test_exit_codes(monitor: Monitor) -> None:
         "run",
         "--fail-on",
         "rename",
-        *monitor.crawl.layers(T0 + dt.timedelta(days=2)),
+        *monitor.settings(T0 + dt.timedelta(days=2)),
     )
     assert calm.returncode == 0
-    nothing_due = monitor.freshness("--db", monitor.db, "run", *monitor.crawl.layers(T0))
+    nothing_due = monitor.freshness("--db", monitor.db, "run", *monitor.settings(T0))
     assert nothing_due.returncode == 0 and "nothing is due" in nothing_due.stdout
     bad = monitor.freshness("--db", monitor.db, "run", "--fail-on", "typo")
     assert bad.returncode == 2 and "unknown kind" in bad.stderr
@@ -276,7 +276,7 @@ def run_on_pty(monitor: Monitor, now: dt.datetime) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FRESHNESS_", "http"))}
     env.update(COLUMNS="120", TERM="xterm")
     proc = subprocess.Popen(
-        [*freshness_executable(), "--db", monitor.db, "run", *monitor.crawl.layers(now)],
+        [*freshness_executable(), "--db", monitor.db, "run", *monitor.settings(now)],
         cwd=monitor.tmp_path,
         env=env,
         stdin=follower,
@@ -307,12 +307,12 @@ def test_progress_on_a_terminal_and_none_under_cron(monitor: Monitor) -> None:
     assert "checking" in shown and "3/3" in shown and "organisations" in shown
     assert "slow" in shown and ".test" in shown  # the current host
     quiet = monitor.freshness(
-        "--db", monitor.db, "run", *monitor.crawl.layers(T0 + dt.timedelta(days=1))
+        "--db", monitor.db, "run", *monitor.settings(T0 + dt.timedelta(days=1))
     )
     assert quiet.returncode == 0
     assert "checking" not in quiet.stderr and "━" not in quiet.stderr
     assert "organisations" in quiet.stdout  # the summary table still ends the run
     silent = monitor.freshness(
-        "--db", monitor.db, "run", "--quiet", *monitor.crawl.layers(T0 + dt.timedelta(days=2))
+        "--db", monitor.db, "run", "--quiet", *monitor.settings(T0 + dt.timedelta(days=2))
     )
     assert silent.stdout == "" and silent.stderr == ""

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.pages.identity import as_tree, body_of, extract_identity, visible_text
+from monitor.pages.html import as_tree, body_of, visible_text
+from monitor.pages.identity import extract_identity
 from monitor.pages.links import (
     MAX_CANDIDATE_PAGES,
     candidate_pages,

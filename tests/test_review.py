@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.app.cli import cli
-from monitor.directory.format import dump_directory, load_directory
+from monitor.directory.load import load_directory
 from monitor.directory.review import plan_changes, settled, update_yaml
+from monitor.directory.yaml_format import dump_directory
 from storage.db import Store
 from storage.records import DirectoryEntry, Finding
 from tests.crawling import T0, Monitor

@@ -30,7 +30,7 @@ def import_directory(
     Entries without an id keep the id of the stored organisation with the same homepage, so a
     rename is a change to that organisation, not a new one (see ``load_directory``).
     """
-    from monitor.directory.format import load_directory
+    from monitor.directory.load import load_directory
 
     # Read apart from the write: a web page is not fetched while a transaction is open.
     with store.transaction() as repo:
@@ -42,7 +42,7 @@ def import_directory(
 
 
 def export_directory(store: Store) -> str:
-    from monitor.directory.format import dump_directory
+    from monitor.directory.yaml_format import dump_directory
 
     with store.transaction() as repo:
         return dump_directory(repo.directory_entries())
@@ -254,8 +254,10 @@ def settle_accepted(store: Store, *, now: dt.datetime) -> list[int]:
 
 def export_with_decisions(store: Store, *, now: dt.datetime) -> tuple[str, Any]:
     """The directory as YAML with accepted findings applied, and the ``monitor.directory.review.Plan``."""
-    from monitor.directory.format import DirectoryError, dump_directory, load_directory
+    from monitor.directory.load import load_directory
+    from monitor.directory.problems import DirectoryError
     from monitor.directory.review import plan_changes
+    from monitor.directory.yaml_format import dump_directory
 
     settle_accepted(store, now=now)
     with store.transaction() as repo:
@@ -286,7 +288,7 @@ def apply_decisions(store: Store, path: Path, *, now: dt.datetime) -> ApplyRepor
     import os
     import shutil
 
-    from monitor.directory.format import DirectoryError
+    from monitor.directory.problems import DirectoryError
     from monitor.directory.review import ReviewError, update_yaml
 
     if path.suffix.lower() not in (".yaml", ".yml"):

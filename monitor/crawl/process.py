@@ -105,23 +105,8 @@ def run_crawl(
         if targets is not None and not isinstance(targets, list):
             targets = list(targets)  # counted, then crawled
         target_counts = targets_by_organisation(targets or [])
-    remaining = dict(target_counts)
-    total = len(remaining)
-    done = 0
-
-    def on_item(item: dict[str, Any], **_: Any) -> None:
-        nonlocal done
-        if collect:
-            items.append(item)
-        org_id = item.get("org_id")
-        if progress is None or item.get("role") in ("candidate", "canary") or not org_id:
-            return
-        if org_id in remaining:
-            remaining[org_id] -= 1
-            if remaining[org_id] == 0:
-                del remaining[org_id]
-                done += 1
-        progress(done, total, urlsplit(item.get("url") or "").hostname or "")
+    total = len(target_counts)
+    on_item = _item_listener(items if collect else None, target_counts, progress)
 
     process = CrawlerProcess(settings)
     _log_as_configured(settings)
@@ -137,6 +122,34 @@ def run_crawl(
     process.start()
     stats = dict(crawler.stats.get_stats()) if crawler.stats else {}
     return items, stats
+
+
+def _item_listener(
+    items: list[dict[str, Any]] | None,
+    target_counts: Mapping[str, int],
+    progress: ProgressCallback | None,
+) -> Callable[..., None]:
+    """The crawl's ``item_scraped`` handler: it keeps each item in ``items`` (unless None) and
+    calls ``progress`` as an organisation's last target (by ``target_counts``) is scraped."""
+    remaining = dict(target_counts)
+    total = len(remaining)
+    done = 0
+
+    def on_item(item: dict[str, Any], **_: Any) -> None:
+        nonlocal done
+        if items is not None:
+            items.append(item)
+        org_id = item.get("org_id")
+        if progress is None or item.get("role") in ("candidate", "canary") or not org_id:
+            return
+        if org_id in remaining:
+            remaining[org_id] -= 1
+            if remaining[org_id] == 0:
+                del remaining[org_id]
+                done += 1
+        progress(done, total, urlsplit(item.get("url") or "").hostname or "")
+
+    return on_item
 
 
 def run_worker(

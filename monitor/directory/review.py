@@ -43,8 +43,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from monitor.directory.format import KEYS, MAX_ID_LENGTH, TOP_LEVEL_KEY, load_directory, slugify
-from monitor.telling.digest import clean
+from monitor.directory.keys import KEYS, MAX_ID_LENGTH, TOP_LEVEL_KEY, slugify
+from monitor.directory.load import load_directory
+from monitor.telling.text import clean
 from storage.records import (
     DirectoryEntry,
     Finding,
@@ -53,7 +54,7 @@ from storage.records import (
 )
 
 try:
-    from monitor.pages.groups import normalise_group_name
+    from monitor.pages.group_names import normalise_group_name
 except ImportError:  # pragma: no cover - monitor.pages.groups is optional for this module
     normalise_group_name = None  # type: ignore[assignment]
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from monitor.judging.classify import Outcome
+from monitor.judging.outcome import Outcome
 from monitor.judging.policy import Policy
 from storage.records import LinkState
 

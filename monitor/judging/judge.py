@@ -1,7 +1,8 @@
 """Judging one run: observations and stored history in, link states and findings out. Pure.
 
-Dead links and unverifiable links follow ``monitor.judging.decide``; moves are read from the redirect
-chains. Nothing here touches the store or the network; ``monitor.app.service`` applies the result.
+Dead links and unverifiable links follow ``monitor.judging.decide``; moves are read from the
+redirect chains; renames are weighed by ``monitor.judging.rename``. Nothing here touches the
+store or the network; ``monitor.app.service`` applies the result.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.judging.classify import Outcome
-from monitor.judging.decide import decide, detect_outage
+from monitor.judging.decide import Verdict, decide, detect_outage
 from monitor.judging.policy import Policy
-from monitor.pages.groups import diff_groups, display_group_name, normalise_group_name
-from monitor.pages.identity import detect_rename, title_name
+from monitor.judging.rename import detect_rename
+from monitor.pages.group_names import diff_groups, display_group_name, normalise_group_name
 from monitor.pages.links import (
     listed_domains,
     looks_like_peer_support,
     not_a_peer_network,
     registered_domain,
 )
+from monitor.pages.names import title_name
 from storage.records import DirectoryEntry, Finding, LinkState, Observation
 
 PERMANENT = (301, 308)
@@ -135,75 +137,129 @@ def judge_run(
         entry = entries.get(obs.org_id)
         if state is None or entry is None:
             continue
-        verdict = decide(state, outcome, now=now, policy=policy)
-        judgement.states.append(_with_validators(verdict.state, obs, outcome))
-        evidence = [status_chain(obs), *outcome.evidence]
-        if verdict.dead:
-            since = verdict.failing_since or now
-            judgement.open.append(
-                _draft(
-                    obs,
-                    "dead_link",
-                    f"{entry.name}: {obs.url} is dead ({verdict.reason}) "
-                    f"after {_checks(verdict.state.consecutive_failures)}",
-                    confidence=outcome.confidence,
-                    evidence=evidence,
-                    details={
-                        "reason": verdict.reason,
-                        "failing_since": since.isoformat(),
-                        "failures": verdict.state.consecutive_failures,
-                        "role": state.role,
-                    },
-                    subject=obs.url,
-                    material=str(verdict.reason),
-                    now=now,
-                )
-            )
-        if verdict.unverifiable:
-            judgement.open.append(
-                _draft(
-                    obs,
-                    "unverifiable",
-                    f"{entry.name}: {obs.url} cannot be checked automatically "
-                    f"({', '.join(outcome.evidence[:1]) or outcome.category}); please look",
-                    confidence=outcome.confidence,
-                    evidence=evidence,
-                    details={
-                        "reason": outcome.category,
-                        "failing_since": (verdict.failing_since or now).isoformat(),
-                    },
-                    subject=obs.url,
-                    now=now,
-                )
-            )
-        marked_since = entry.dead_mark(obs.url)
-        if verdict.recovered and marked_since is not None:
-            judgement.open.append(_revived(obs, entry, state.role, marked_since, evidence, now))
-        elif outcome.is_dead_class:
-            judgement.resolve.append((obs.org_id, "revived", obs.url))
-        if verdict.recovered:
-            judgement.resolve.append((obs.org_id, "dead_link", obs.url))
-            judgement.resolve.append((obs.org_id, "unverifiable", obs.url))
-            move = _move(obs, previous.get(obs.link_id), entry, now)
-            if move is not None:
-                judgement.open.append(move)
-            else:
-                judgement.resolve.append((obs.org_id, "moved", obs.url))
-            role = obs.facts.get("role")
-            if role == "homepage" and obs.facts.get("identity"):
-                _rename(judgement, obs, entry, now)
-            reading = _groups_reading(obs, previous.get(obs.link_id)) if role == "groups" else None
-            if reading is not None:
-                _groups(
-                    judgement,
-                    reading,
-                    entry,
-                    before=previous.get(obs.link_id),
-                    seen=(groups_seen or {}).get(obs.link_id, ()),
-                    now=now,
-                )
+        _judge_link(
+            judgement,
+            obs,
+            outcome,
+            state,
+            entry,
+            before=previous.get(obs.link_id),
+            seen=(groups_seen or {}).get(obs.link_id, ()),
+            now=now,
+            policy=policy,
+        )
     _new_organisations(judgement, candidates, entries, now)
     return judgement
+
+
+def _judge_link(
+    judgement: Judgement,
+    obs: Observation,
+    outcome: Outcome,
+    state: LinkState,
+    entry: DirectoryEntry,
+    *,
+    before: Observation | None,
+    seen: Sequence[str],
+    now: dt.datetime,
+    policy: Policy,
+) -> None:
+    """The verdict on one listed link, and the findings it opens and resolves."""
+    verdict = decide(state, outcome, now=now, policy=policy)
+    judgement.states.append(_with_validators(verdict.state, obs, outcome))
+    evidence = [status_chain(obs), *outcome.evidence]
+    if verdict.dead:
+        judgement.open.append(_dead(obs, entry, state.role, verdict, outcome, evidence, now))
+    if verdict.unverifiable:
+        judgement.open.append(_unverifiable(obs, entry, verdict, outcome, evidence, now))
+    marked_since = entry.dead_mark(obs.url)
+    if verdict.recovered and marked_since is not None:
+        judgement.open.append(_revived(obs, entry, state.role, marked_since, evidence, now))
+    elif outcome.is_dead_class:
+        judgement.resolve.append((obs.org_id, "revived", obs.url))
+    if verdict.recovered:
+        _recovered(judgement, obs, entry, before=before, seen=seen, now=now)
+
+
+def _recovered(
+    judgement: Judgement,
+    obs: Observation,
+    entry: DirectoryEntry,
+    *,
+    before: Observation | None,
+    seen: Sequence[str],
+    now: dt.datetime,
+) -> None:
+    """A link that works again: its failures resolve, and its page is read for news (a move,
+    a rename, new or removed groups)."""
+    judgement.resolve.append((obs.org_id, "dead_link", obs.url))
+    judgement.resolve.append((obs.org_id, "unverifiable", obs.url))
+    move = _move(obs, before, entry, now)
+    if move is not None:
+        judgement.open.append(move)
+    else:
+        judgement.resolve.append((obs.org_id, "moved", obs.url))
+    role = obs.facts.get("role")
+    if role == "homepage" and obs.facts.get("identity"):
+        _rename(judgement, obs, entry, now)
+    reading = _groups_reading(obs, before) if role == "groups" else None
+    if reading is not None:
+        _groups(judgement, reading, entry, before=before, seen=seen, now=now)
+
+
+def _dead(
+    obs: Observation,
+    entry: DirectoryEntry,
+    role: str,
+    verdict: Verdict,
+    outcome: Outcome,
+    evidence: list[str],
+    now: dt.datetime,
+) -> Draft:
+    """A listed link that failed long enough to be called dead."""
+    since = verdict.failing_since or now
+    return _draft(
+        obs,
+        "dead_link",
+        f"{entry.name}: {obs.url} is dead ({verdict.reason}) "
+        f"after {_checks(verdict.state.consecutive_failures)}",
+        confidence=outcome.confidence,
+        evidence=evidence,
+        details={
+            "reason": verdict.reason,
+            "failing_since": since.isoformat(),
+            "failures": verdict.state.consecutive_failures,
+            "role": role,
+        },
+        subject=obs.url,
+        material=str(verdict.reason),
+        now=now,
+    )
+
+
+def _unverifiable(
+    obs: Observation,
+    entry: DirectoryEntry,
+    verdict: Verdict,
+    outcome: Outcome,
+    evidence: list[str],
+    now: dt.datetime,
+) -> Draft:
+    """A listed link that a bot wall or the like keeps from being checked: a person must look."""
+    return _draft(
+        obs,
+        "unverifiable",
+        f"{entry.name}: {obs.url} cannot be checked automatically "
+        f"({', '.join(outcome.evidence[:1]) or outcome.category}); please look",
+        confidence=outcome.confidence,
+        evidence=evidence,
+        details={
+            "reason": outcome.category,
+            "failing_since": (verdict.failing_since or now).isoformat(),
+        },
+        subject=obs.url,
+        now=now,
+    )
 
 
 def _revived(
@@ -247,15 +303,15 @@ def _rename(
     if rename is None:
         judgement.resolve.append((obs.org_id, "rename", "name"))
         return
-    new_name = rename["new_name"]
+    new_name = rename.new_name
     judgement.open.append(
         _draft(
             obs,
             "rename",
             f"{entry.name} now calls itself {new_name}",
             url=obs.final_url or obs.url,
-            confidence=float(rename.get("confidence", 0.7)),
-            evidence=[status_chain(obs), *rename.get("signals", [])],
+            confidence=rename.confidence,
+            evidence=[status_chain(obs), *rename.signals],
             details={"old_name": entry.name, "new_name": new_name},
             subject="name",
             material=normalise_group_name(new_name),
@@ -288,63 +344,22 @@ def _groups(
     seen: Sequence[str],
     now: dt.datetime,
 ) -> None:
-    current = [g for g in obs.facts.get("groups") or [] if isinstance(g, dict) and g.get("name")]
+    """New and removed groups on a groups page read this run; what no longer holds resolves."""
+    current = _named_groups(obs.facts.get("groups"))
     diff = diff_groups(entry.groups, seen, current)
     present = {normalise_group_name(g["name"]) for g in current}
     if seen:  # the first visit is the baseline: the directory may simply be incomplete
-        for group in diff["new"]:
-            key = normalise_group_name(group["name"])
-            name = display_group_name(group["name"]) or group["name"]
-            judgement.open.append(
-                _draft(
-                    obs,
-                    "new_group",
-                    f"{entry.name} lists a new group: {name}",
-                    confidence=0.8,
-                    evidence=[
-                        f"{group['name']!r} appears on {obs.final_url or obs.url}",
-                        "it was never seen there before and the directory does not list it",
-                    ],
-                    details={"group": name, "group_url": group.get("url")},
-                    subject=key,
-                    material=key,
-                    now=now,
-                )
-            )
+        judgement.open.extend(_new_group(obs, entry, group, now) for group in diff["new"])
     # A page that lists no group at all (a JavaScript shell, a redesign the heuristics cannot
     # read) says nothing about the listed groups: such a run is not a successful reading, and
     # it neither removes a group nor shows one is back.
     if not current:
         return
     missing_now = {normalise_group_name(n): n for n in diff["missing_listed"]}
-    missing_before: set[str] = set()
-    if before is not None and "groups" in before.facts and before.status and before.status < 300:
-        before_groups = [
-            g for g in before.facts["groups"] or [] if isinstance(g, dict) and g.get("name")
-        ]
-        if before_groups:
-            missing_before = {
-                normalise_group_name(n)
-                for n in diff_groups(entry.groups, (), before_groups)["missing_listed"]
-            }
+    missing_before = _missing_before(entry, before)
     for key, name in missing_now.items():
         if key in missing_before:  # missing in two consecutive successful runs
-            judgement.open.append(
-                _draft(
-                    obs,
-                    "removed_group",
-                    f"{entry.name} no longer lists the group {name}",
-                    confidence=0.75,
-                    evidence=[
-                        f"{name!r} is missing from {obs.final_url or obs.url} "
-                        "on two consecutive successful checks"
-                    ],
-                    details={"group": name},
-                    subject=key,
-                    material=key,
-                    now=now,
-                )
-            )
+            judgement.open.append(_removed_group(obs, entry, key, name, now))
     for name in entry.groups:
         key = normalise_group_name(name)
         if key not in missing_now:
@@ -352,6 +367,68 @@ def _groups(
     listed = {normalise_group_name(n) for n in entry.groups}
     for key in listed & present:
         judgement.resolve.append((obs.org_id, "new_group", key))
+
+
+def _named_groups(groups: Any) -> list[dict[str, Any]]:
+    """The groups of a reading that have a name."""
+    return [g for g in groups or [] if isinstance(g, dict) and g.get("name")]
+
+
+def _missing_before(entry: DirectoryEntry, before: Observation | None) -> set[str]:
+    """The listed groups (normalised) missing from the previous successful reading, if any."""
+    if before is None or "groups" not in before.facts or not before.status:
+        return set()
+    if before.status >= 300:
+        return set()
+    before_groups = _named_groups(before.facts["groups"])
+    if not before_groups:
+        return set()
+    return {
+        normalise_group_name(n)
+        for n in diff_groups(entry.groups, (), before_groups)["missing_listed"]
+    }
+
+
+def _new_group(
+    obs: Observation, entry: DirectoryEntry, group: dict[str, Any], now: dt.datetime
+) -> Draft:
+    """A group the page lists that was never seen there and the directory does not list."""
+    key = normalise_group_name(group["name"])
+    name = display_group_name(group["name"]) or group["name"]
+    return _draft(
+        obs,
+        "new_group",
+        f"{entry.name} lists a new group: {name}",
+        confidence=0.8,
+        evidence=[
+            f"{group['name']!r} appears on {obs.final_url or obs.url}",
+            "it was never seen there before and the directory does not list it",
+        ],
+        details={"group": name, "group_url": group.get("url")},
+        subject=key,
+        material=key,
+        now=now,
+    )
+
+
+def _removed_group(
+    obs: Observation, entry: DirectoryEntry, key: str, name: str, now: dt.datetime
+) -> Draft:
+    """A listed group missing from the page on two consecutive successful checks."""
+    return _draft(
+        obs,
+        "removed_group",
+        f"{entry.name} no longer lists the group {name}",
+        confidence=0.75,
+        evidence=[
+            f"{name!r} is missing from {obs.final_url or obs.url} "
+            "on two consecutive successful checks"
+        ],
+        details={"group": name},
+        subject=key,
+        material=key,
+        now=now,
+    )
 
 
 def _new_organisations(

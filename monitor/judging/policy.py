@@ -1,29 +1,34 @@
 """The detection policy: every ``FRESHNESS_`` threshold, parsed once into a frozen object.
 
 Takes any mapping with ``get`` (a Scrapy ``Settings`` or a plain dict), so detection code and
-its tests never need Scrapy.
+its tests never need Scrapy. The defaults are ``spiders.settings``'s, the one table of them (a
+module of constants that imports nothing, so pure code may read it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import spiders.settings as table
 from monitor.judging.intervals import parse_interval
 
-DEFAULTS: dict[str, Any] = {
-    "FRESHNESS_DEAD_AFTER_FAILURES": 3,
-    "FRESHNESS_DEAD_AFTER_HOURS": 48.0,
-    "FRESHNESS_UNVERIFIABLE_AFTER_BLOCKED": 3,
-    "FRESHNESS_UNVERIFIABLE_AFTER_HOURS": 48.0,
-    "FRESHNESS_DEFAULT_CHECK_EVERY": "1d",
-    "FRESHNESS_CANARY_URLS": [],
-    "FRESHNESS_OUTAGE_MIN_HOSTS": 5,
-    "FRESHNESS_OUTAGE_FAILURE_RATIO": 0.8,
-    "FRESHNESS_PROBE_TTL": "7d",
-    "FRESHNESS_DISCOVERY_EVERY": "7d",
-}
+POLICY_SETTINGS = (
+    "FRESHNESS_DEAD_AFTER_FAILURES",
+    "FRESHNESS_DEAD_AFTER_HOURS",
+    "FRESHNESS_UNVERIFIABLE_AFTER_BLOCKED",
+    "FRESHNESS_UNVERIFIABLE_AFTER_HOURS",
+    "FRESHNESS_DEFAULT_CHECK_EVERY",
+    "FRESHNESS_CANARY_URLS",
+    "FRESHNESS_OUTAGE_MIN_HOSTS",
+    "FRESHNESS_OUTAGE_FAILURE_RATIO",
+    "FRESHNESS_PROBE_TTL",
+    "FRESHNESS_DISCOVERY_EVERY",
+)
+# What an empty or missing setting means: the table's value.
+DEFAULTS: dict[str, Any] = {name: getattr(table, name) for name in POLICY_SETTINGS}
 
 
 class PolicyError(ValueError):
@@ -32,19 +37,37 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class Policy:
-    dead_after_failures: int = 3
-    dead_after: dt.timedelta = dt.timedelta(hours=48)
-    unverifiable_after_blocked: int = 3
-    unverifiable_after: dt.timedelta = dt.timedelta(hours=48)
-    default_check_every: dt.timedelta = dt.timedelta(days=1)
-    canary_urls: tuple[str, ...] = field(default_factory=tuple)
-    outage_min_hosts: int = 5
-    outage_failure_ratio: float = 0.8
-    probe_ttl: dt.timedelta = dt.timedelta(days=7)
-    discovery_every: dt.timedelta = dt.timedelta(days=7)
+    # Each default is the table's (spiders.settings), as from_settings({}) would parse it.
+    dead_after_failures: int = table.FRESHNESS_DEAD_AFTER_FAILURES
+    dead_after: dt.timedelta = dt.timedelta(hours=table.FRESHNESS_DEAD_AFTER_HOURS)
+    unverifiable_after_blocked: int = table.FRESHNESS_UNVERIFIABLE_AFTER_BLOCKED
+    unverifiable_after: dt.timedelta = dt.timedelta(hours=table.FRESHNESS_UNVERIFIABLE_AFTER_HOURS)
+    default_check_every: dt.timedelta = parse_interval(table.FRESHNESS_DEFAULT_CHECK_EVERY)
+    canary_urls: tuple[str, ...] = field(default_factory=lambda: tuple(table.FRESHNESS_CANARY_URLS))
+    outage_min_hosts: int = table.FRESHNESS_OUTAGE_MIN_HOSTS
+    outage_failure_ratio: float = table.FRESHNESS_OUTAGE_FAILURE_RATIO
+    probe_ttl: dt.timedelta = field(
+        default_factory=lambda: _interval_or_zero(table.FRESHNESS_PROBE_TTL)
+    )
+    discovery_every: dt.timedelta = field(
+        default_factory=lambda: _interval_or_zero(table.FRESHNESS_DISCOVERY_EVERY)
+    )
 
     @classmethod
     def from_settings(cls, settings: Any) -> Policy:
+        """The policy ``settings`` give, parsed once per settings object.
+
+        Settings that can keep what was parsed from them (``LayeredSettings.memo``, which
+        forgets it when a setting changes) answer every later call with the same object: one
+        pass asks for its policy in several places.
+        """
+        memo: Callable[[str, Callable[[], Any]], Any] | None = getattr(settings, "memo", None)
+        if callable(memo):
+            return memo("policy", lambda: cls._parse(settings))
+        return cls._parse(settings)
+
+    @classmethod
+    def _parse(cls, settings: Any) -> Policy:
         def get(name: str) -> Any:
             value = settings.get(name) if settings is not None else None
             return DEFAULTS[name] if value is None or value == "" else value

@@ -83,7 +83,7 @@ def page_facts(html: str | bytes | None, *, tree: Any = None) -> dict[str, Any]:
     "markers": list[str]}``. ``markers`` names the parking services and bot walls whose
     fingerprints occur anywhere in the raw HTML (see ``_MARKERS``).
 
-    ``tree`` is ``monitor.pages.identity.as_tree(html)``, when the caller has parsed the page
+    ``tree`` is ``monitor.pages.html.as_tree(html)``, when the caller has parsed the page
     already: it is not parsed again. Scripts, comments and other invisible parts are stripped
     from it, so pass it only once done with it.
     """

@@ -6,7 +6,7 @@ peers (``candidate_pages``); a linked page whose own title, description and text
 peer support (``looks_like_peer_support``) becomes a candidate for the curators, unless the
 page says it is someone else's: a news story or a hospital (``not_a_peer_network``).
 
-Pure functions; they accept markup or a tree parsed once by ``monitor.pages.identity.as_tree``.
+Pure functions; they accept markup or a tree parsed once by ``monitor.pages.html.as_tree``.
 Domains come from ``monitor.pages.domains`` (tldextract's bundled snapshot, never downloaded).
 
     >>> registered_domain("https://www.nurses.example.co.uk/groups")
@@ -25,7 +25,7 @@ from lxml import etree
 
 from monitor.pages.domains import domains_of, registered_domain
 from monitor.pages.groups import iter_content, main_content
-from monitor.pages.identity import HtmlSource, as_tree, body_of, collapse, element_text, tag_of
+from monitor.pages.html import HtmlSource, as_tree, body_of, collapse, element_text, tag_of
 from storage.records import DirectoryEntry
 
 MAX_CANDIDATE_PAGES = 5

@@ -172,82 +172,112 @@ def crawl_in_processes(
     The canary URLs' categories, reported by the children, are added to ``canaries``. The
     shards go to ``warm`` crawlers first, then to new ones (``start_crawler``).
     """
-    from monitor.runs.plan import write_shard_targets
-
-    portable = portable_settings(settings)
     total = sum(len(shard) for shard in shards)
-    done = [0] * len(shards)
-    interrupted = threading.Event()
     batch_size = max(1, int(settings.get("FRESHNESS_BATCH_SIZE") or 100))
-    # Bounded, so children wait (their stdout fills) rather than this process holding a
-    # backlog of observations when the store is slower than the crawl.
-    observed: queue.Queue[Observation | None] = queue.Queue(maxsize=4 * batch_size)
     with tempfile.TemporaryDirectory(prefix="freshness-shards-") as tmp:
-        children = []
-        for index, shard in enumerate(shards):
-            targets = Path(tmp) / f"shard-{index}.targets"
-            target_counts = write_shard_targets(
-                store,
-                settings,
-                shard,
-                targets,
-                discover=plan.discover,
-                selectors=plan.selectors,
-                now=plan.now,
-            )
-            job = Path(tmp) / f"shard-{index}.json"
-            job.write_text(
-                json.dumps(
-                    {
-                        "run_id": run_id,
-                        "parent": os.getpid(),
-                        "settings": portable,
-                        "targets": str(targets),
-                        "target_counts": target_counts,
-                        "canaries": plan.canaries if index == 0 else [],
-                        "listed_domains": plan.listed_domains,
-                    }
-                )
-            )
-            children.append(warm.take(job) if warm is not None else give_job(start_crawler(), job))
-        if warm is not None:
-            warm.close()  # the plan needs no more: they would hold memory through the crawl
-
-        def stop_children() -> None:
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-
-        def forward(signum: int, _frame: Any) -> None:
-            interrupted.set()
-            stop_children()
-
-        previous = signal.signal(signal.SIGTERM, forward)
-        readers = [
-            threading.Thread(
-                target=_read_child, args=(c, i, done, total, progress, canaries, observed)
-            )
-            for i, c in enumerate(children)
-        ]
-        try:
-            for reader in readers:
-                reader.start()
-            try:
-                _record_observed(store, observed, len(readers), batch_size)
-            except BaseException:
-                stop_children()
-                _drain(observed, readers)
-                raise
-            for reader in readers:
-                reader.join()
-            codes = [child.wait() for child in children]
-        finally:
-            signal.signal(signal.SIGTERM, previous)
-    if interrupted.is_set():
+        children = _start_children(settings, store, run_id, plan, shards, Path(tmp), warm)
+        interrupted, codes = _watch_children(
+            store, children, total, batch_size, progress=progress, canaries=canaries
+        )
+    if interrupted:
         return False
     if any(codes):
         raise RuntimeError(f"a crawler process failed (exit codes {codes}); rerun with -v")
     return True
+
+
+def _watch_children(
+    store: Store,
+    children: list[subprocess.Popen[str]],
+    total: int,
+    batch_size: int,
+    *,
+    progress: ProgressCallback | None,
+    canaries: list[str] | None,
+) -> tuple[bool, list[int]]:
+    """Record what the children observe until every one has ended, passing a SIGTERM on to
+    them. Returns whether one came (interrupted), and the children's exit codes."""
+    done = [0] * len(children)
+    interrupted = threading.Event()
+    # Bounded, so children wait (their stdout fills) rather than this process holding a
+    # backlog of observations when the store is slower than the crawl.
+    observed: queue.Queue[Observation | None] = queue.Queue(maxsize=4 * batch_size)
+
+    def stop_children() -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    def forward(signum: int, _frame: Any) -> None:
+        interrupted.set()
+        stop_children()
+
+    previous = signal.signal(signal.SIGTERM, forward)
+    readers = [
+        threading.Thread(target=_read_child, args=(c, i, done, total, progress, canaries, observed))
+        for i, c in enumerate(children)
+    ]
+    try:
+        for reader in readers:
+            reader.start()
+        try:
+            _record_observed(store, observed, len(readers), batch_size)
+        except BaseException:
+            stop_children()
+            _drain(observed, readers)
+            raise
+        for reader in readers:
+            reader.join()
+        codes = [child.wait() for child in children]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return interrupted.is_set(), codes
+
+
+def _start_children(
+    settings: Any,
+    store: Store,
+    run_id: int,
+    plan: RunPlan,
+    shards: list[list[str]],
+    tmp: Path,
+    warm: WarmCrawlers | None,
+) -> list[subprocess.Popen[str]]:
+    """Write each shard's targets and job into ``tmp`` and give each job to a crawler, a warm
+    one first; then stop the warm crawlers left over."""
+    from monitor.runs.plan import write_shard_targets
+
+    portable = portable_settings(settings)
+    children = []
+    for index, shard in enumerate(shards):
+        targets = tmp / f"shard-{index}.targets"
+        target_counts = write_shard_targets(
+            store,
+            settings,
+            shard,
+            targets,
+            discover=plan.discover,
+            selectors=plan.selectors,
+            now=plan.now,
+        )
+        job = tmp / f"shard-{index}.json"
+        job.write_text(
+            json.dumps(
+                {
+                    "run_id": run_id,
+                    "parent": os.getpid(),
+                    "settings": portable,
+                    "targets": str(targets),
+                    "target_counts": target_counts,
+                    "canaries": plan.canaries if index == 0 else [],
+                    "listed_domains": plan.listed_domains,
+                }
+            )
+        )
+        children.append(warm.take(job) if warm is not None else give_job(start_crawler(), job))
+    if warm is not None:
+        warm.close()  # the plan needs no more: they would hold memory through the crawl
+    return children
 
 
 def _record_observed(

@@ -121,6 +121,15 @@ Observing
 (condition variable, no polling), ``web.bytes_sent`` (per host),
 ``web.clear_requests()`` (log and byte counters), ``web.errors`` (server-side
 tracebacks; should stay empty).
+
+Modules
+-------
+``server.py``       ``SimWeb``: start and stop, addresses, states, what was observed
+``connections.py``  the listeners and the request handler (routing, CONNECT tunnels, 304s)
+``replies.py``      a response before it is sent; generated bodies (``huge``, ``binary``)
+``tls.py``          the self-signed certificate, made at start-up
+``scenario.py``     the format above: validation, per-state views, templates, loading
+``demo.py``         ``freshness demo``
 """
 
 from .scenario import (

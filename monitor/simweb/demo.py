@@ -21,7 +21,7 @@ import yaml
 from monitor.simweb import SimWeb, load_scenarios
 from monitor.simweb.scenario import PAGES_DIR
 
-DEMO_SCENARIOS = Path(__file__).parent / "simweb" / "demo" / "demo.yaml"
+DEMO_SCENARIOS = Path(__file__).parent / "demo" / "demo.yaml"
 START = dt.datetime(2026, 1, 5, 3, 0, tzinfo=dt.UTC)
 DEMO_SETTINGS = {
     "FRESHNESS_DEAD_AFTER_FAILURES": "1",  # the real default is 3 ...

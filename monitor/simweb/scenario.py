@@ -135,28 +135,49 @@ def normalise_response(
     if "sequence" in out:
         if not allow_sequence:
             raise _fail(where, "'sequence' cannot be nested")
-        if len(out) != 1:
-            raise _fail(where, "'sequence' cannot be combined with other options")
-        items = out["sequence"]
-        if not isinstance(items, list) or not items:
-            raise _fail(where, "'sequence' must be a non-empty list")
-        out["sequence"] = [
-            normalise_response(item, f"{where} sequence[{i}]", pages_dir, allow_sequence=False)
-            for i, item in enumerate(items)
-        ]
-        return out
+        return _normalise_sequence(out, where, pages_dir)
 
     bodies = [k for k in _BODY_KEYS if k in out]
     if len(bodies) > 1:
         raise _fail(where, f"choose one of {bodies}")
     if "file" in out:
-        _check_type(where, "file", out["file"], str)
-        path = Path(pages_dir) / out.pop("file")
-        try:
-            out["body"] = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise _fail(where, f"cannot read page file {path}: {exc}") from exc
+        _read_file(out, where, pages_dir)
+    _check_options(out, where)
+    if "head" in out:
+        if not allow_head:
+            raise _fail(where, "'head' cannot be nested")
+        out["head"] = normalise_response(
+            out["head"], f"{where} head", pages_dir, allow_sequence=False, allow_head=False
+        )
+    return out
 
+
+def _normalise_sequence(out: dict[str, Any], where: str, pages_dir: Path) -> dict[str, Any]:
+    """A ``sequence`` spec: alone, a non-empty list, each item a response with no sequence."""
+    if len(out) != 1:
+        raise _fail(where, "'sequence' cannot be combined with other options")
+    items = out["sequence"]
+    if not isinstance(items, list) or not items:
+        raise _fail(where, "'sequence' must be a non-empty list")
+    out["sequence"] = [
+        normalise_response(item, f"{where} sequence[{i}]", pages_dir, allow_sequence=False)
+        for i, item in enumerate(items)
+    ]
+    return out
+
+
+def _read_file(out: dict[str, Any], where: str, pages_dir: Path) -> None:
+    """Replace ``file`` by the page file's text as ``body``."""
+    _check_type(where, "file", out["file"], str)
+    path = Path(pages_dir) / out.pop("file")
+    try:
+        out["body"] = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _fail(where, f"cannot read page file {path}: {exc}") from exc
+
+
+def _check_options(out: dict[str, Any], where: str) -> None:
+    """Check the options' types and values; clean ``headers`` to a str -> str mapping."""
     for key, types in (
         ("status", int),
         ("body", str),
@@ -193,13 +214,6 @@ def normalise_response(
                 out["body"].encode(out["encoding"])
             except UnicodeEncodeError as exc:
                 raise _fail(where, f"body cannot be encoded as {out['encoding']}: {exc}") from exc
-    if "head" in out:
-        if not allow_head:
-            raise _fail(where, "'head' cannot be nested")
-        out["head"] = normalise_response(
-            out["head"], f"{where} head", pages_dir, allow_sequence=False, allow_head=False
-        )
-    return out
 
 
 # --------------------------------------------------------------------------- hosts

@@ -14,6 +14,10 @@ hostile. Each format escapes it in its own way:
 - HTML: Jinja2 autoescaping, ``href`` only for http(s) URLs, inline CSS only, no scripts,
   and a Content-Security-Policy that forbids everything else.
 
+The escaping helpers (``clean``, ``md_escape``, ``safe_href``) live in
+``monitor.telling.text``; the made-up digest of ``freshness notify --test`` in
+``monitor.telling.sample``.
+
 Example::
 
     digest = render_digest(opened, recovered, org_names={"acme": "Acme"}, now=now)
@@ -27,15 +31,14 @@ import datetime as dt
 import functools
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import jinja2
 
+from monitor.telling.text import clean, md_escape, safe_href
 from storage.records import FINDING_KINDS, Finding
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -91,9 +94,6 @@ REASONS = {
 
 CHANGES = ("new", "recovered")
 HEARTBEAT_SUMMARY = "No changes since the last run"
-_MAX_SCRAPED = 500  # longest scraped string shown before it is cut
-_BIDI_AND_CONTROL = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~&@])")
 
 
 # -- the digest ---------------------------------------------------------------------------------
@@ -485,44 +485,7 @@ def _iso(value: dt.datetime) -> str:
     return _aware(value).isoformat().replace("+00:00", "Z")
 
 
-# -- escaping -----------------------------------------------------------------------------------
-
-
-def clean(value: Any) -> str:
-    """A scraped value as one line of text: no control or bidi characters, bounded length."""
-    text = "" if value is None else str(value)
-    text = _BIDI_AND_CONTROL.sub("", text)
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_SCRAPED else text[: _MAX_SCRAPED - 1] + "…"
-
-
-def md_escape(value: Any) -> str:
-    """Backslash-escape what Markdown (and chat mentions) would interpret in ``value``.
-
-    The value is cleaned first, so it is one line; a leading list or heading marker is
-    escaped too, in case the value starts a line.
-    """
-    text = _MD_SPECIAL.sub(r"\\\1", clean(value))
-    text = re.sub(r"^([+=-])", r"\\\1", text)
-    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
-
-
-def safe_href(url: Any) -> str | None:
-    """``url`` if it is a plain absolute http(s) URL that is safe to link to, else None."""
-    if not isinstance(url, str) or not url or len(url) > 2000:
-        return None
-    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
-        return None
-    if any(ch in url for ch in "<>\"'`\\"):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
+# -- text and Markdown items --------------------------------------------------------------------
 
 
 def _md_link(link: _Link) -> str:
@@ -532,9 +495,6 @@ def _md_link(link: _Link) -> str:
     if link.text == link.href:
         return f"<{link.href}>"
     return f"{md_escape(link.text)} (<{link.href}>)"
-
-
-# -- text and Markdown items --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -676,133 +636,3 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-
-
-# -- a made-up digest for `freshness notify --test` ---------------------------------------------
-
-
-def sample_digest(now: dt.datetime) -> Digest:
-    """A digest with one finding of each kind and one recovery, for trying out a target."""
-    day = dt.timedelta(days=1)
-    hour = dt.timedelta(hours=1)
-
-    def finding(id_: int, org: str, kind: str, url: str | None, summary: str, **kw: Any) -> Finding:
-        return Finding(
-            id=id_,
-            org_id=org,
-            kind=kind,
-            url=url,
-            summary=summary,
-            first_seen=kw.pop("first_seen", now - 3 * day),
-            last_seen=now,
-            **kw,
-        )
-
-    opened = [
-        finding(
-            1,
-            "example-peer-line",
-            "dead_link",
-            "https://peer-line.example.org/",
-            "Homepage returns 404",
-            details={"reason": "http_404", "failing_since": _iso(now - 4 * day)},
-            evidence=["404 https://peer-line.example.org/"],
-        ),
-        finding(
-            2,
-            "example-nurses",
-            "moved",
-            "http://nurses.example.net/",
-            "Homepage moved to a new address",
-            details={
-                "old_url": "http://nurses.example.net/",
-                "new_url": "https://nurses-support.example.org/",
-            },
-            evidence=["301 http://nurses.example.net/ → 200 https://nurses-support.example.org/"],
-        ),
-        finding(
-            3,
-            "example-nurses",
-            "rename",
-            "https://nurses-support.example.org/",
-            "Site now calls itself Nurses Together",
-            confidence=0.8,
-            details={"old_name": "Nurses Peer Network", "new_name": "Nurses Together"},
-            evidence=["<title>Nurses Together – peer support</title>"],
-        ),
-        finding(
-            4,
-            "example-peer-line",
-            "new_group",
-            "https://peer-line.example.org/groups",
-            "New group listed",
-            details={
-                "group": "Night-shift paramedics",
-                "group_url": "https://peer-line.example.org/groups/night",
-            },
-            evidence=["Listed on https://peer-line.example.org/groups"],
-        ),
-        finding(
-            5,
-            "example-peer-line",
-            "removed_group",
-            "https://peer-line.example.org/groups",
-            "Group no longer listed",
-            details={"group": "Dispatchers' circle"},
-            evidence=["Missing from https://peer-line.example.org/groups for 3 checks"],
-        ),
-        finding(
-            6,
-            "example-vets",
-            "new_organisation",
-            "https://vets-mind.example.com/",
-            "Linked from two listed organisations",
-            confidence=0.6,
-            details={
-                "name": "Vets Mind",
-                "linked_from": [
-                    "https://peer-line.example.org/partners",
-                    "https://nurses-support.example.org/links",
-                ],
-            },
-            evidence=['Link text "Vets Mind – peer support for vets"'],
-        ),
-        finding(
-            7,
-            "example-vets",
-            "unverifiable",
-            "https://vets.example.com/",
-            "Site blocks automated checks",
-            details={"reason": "blocked", "failing_since": _iso(now - 30 * hour)},
-            evidence=["403 https://vets.example.com/ (challenge page)"],
-        ),
-        finding(
-            9,
-            "example-peer-line",
-            "revived",
-            "https://peer-line.example.org/meetings",
-            "Marked dead in the directory since 2026-10-02, but it works again",
-            details={"role": "link", "dead_since": "2026-10-02"},
-            evidence=["200 https://peer-line.example.org/meetings"],
-        ),
-    ]
-    recovered = [
-        finding(
-            8,
-            "example-vets",
-            "dead_link",
-            "https://vets.example.com/contact",
-            "Contact page returns 503",
-            first_seen=now - 2 * day,
-            status="resolved",
-            resolved_at=now - hour,
-            details={"reason": "http_5xx"},
-            evidence=["200 https://vets.example.com/contact"],
-        )
-    ]
-    names = {
-        "example-peer-line": "Example Peer Line",
-        "example-nurses": "Example Nurses Network",
-        "example-vets": "Example Vets Support",
-    }
-    return render_digest(opened, recovered, org_names=names, now=now, run_id=0)

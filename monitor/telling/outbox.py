@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from monitor.telling.digest import Digest, render_digest, sample_digest
+from monitor.telling.digest import Digest, render_digest
 from monitor.telling.notify import (
     DEFAULT_ROUTES,
     NotifyError,
@@ -43,6 +43,7 @@ from monitor.telling.notify import (
     mask,
     parse_targets,
 )
+from monitor.telling.sample import sample_digest
 from storage.db import Store
 from storage.records import FINDING_KINDS
 
