@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Migrations are a single line, each file named after its revision ("0005_dead_links.py"):
-# the newest name is the head. tests/test_storage.py checks this against Alembic's own head.
+# the newest name is the head. tests/storage/test_storage.py checks this against Alembic's own head.
 HEAD_REVISION = max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
 
 

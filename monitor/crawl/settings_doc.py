@@ -2,7 +2,7 @@
 
 Each setting's row is its name, its default as written there, and its comment: the comment lines
 right above the assignment and the comment at the end of its first line. The README holds the
-rendered table between two markers, and ``tests/test_settings_home.py`` checks that it is what
+rendered table between two markers, and ``tests/crawl/test_settings_home.py`` checks that it is what
 this module renders, so the two cannot drift apart.
 
     python -m monitor.crawl.settings_doc --markdown          # print the table

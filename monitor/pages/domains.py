@@ -6,7 +6,7 @@ process that only plans and shards a run, by domain, imports neither lxml nor th
 The lookup is tldextract's own (its trie walk, ICANN section only, as ``TLDExtract``'s
 default), over plain sets of strings read from tldextract's snapshot file. tldextract itself
 is not imported: its extractor keeps about 6 MB of trie nodes, and importing it (requests,
-filelock) about 6 MB more, in every process of a run. ``tests/test_outbound.py`` checks the
+filelock) about 6 MB more, in every process of a run. ``tests/pages/test_links.py`` checks the
 two agree on every rule of the list.
 
     >>> registered_domain("https://www.nurses.example.co.uk/groups")

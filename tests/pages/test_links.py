@@ -22,7 +22,7 @@ from monitor.pages.links import (
 )
 from tests.conftest import python_output
 
-SITES = Path(__file__).parent / "fixtures" / "sites"
+SITES = Path(__file__).resolve().parents[1] / "fixtures" / "sites"
 RESOURCES = "https://nursegroups.test/resources/"
 
 

@@ -15,8 +15,8 @@ import pytest
 from monitor.simweb import SimWeb
 from storage.db import Store
 from storage.records import Observation, Run
+from tests.app.test_cli import table_rows
 from tests.crawling import T0, Monitor
-from tests.test_cli import table_rows
 
 pytestmark = pytest.mark.e2e
 

@@ -24,7 +24,7 @@ from monitor.crawl.layers import (
 from monitor.judging.policy import DEFAULTS, Policy
 from tests.conftest import run_freshness
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NAME = re.compile(r"\bFRESHNESS_[A-Z0-9_]*[A-Z0-9]\b")
 # Names this file makes up on purpose, to see them refused.
 MADE_UP = {"FRESHNESS_BOGUS", "FRESHNESS_DEAD_AFTER_FAILURE", "FRESHNESS_NOWW", "FRESHNESS_NOTIFI"}

@@ -41,7 +41,7 @@ def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
 def test_every_command_is_in_the_readme() -> None:
     from pathlib import Path
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for path in all_commands()[1:]:
         assert f"freshness {' '.join(path)}" in readme, path
 

@@ -28,8 +28,8 @@ from monitor.pages.domains import registered_domain
 from monitor.pages.facts import MARKER_NAMES, TEXT_CAP, page_facts
 from storage.records import Observation
 
-FIXTURES = Path(__file__).parent / "fixtures" / "html"
-ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html"
+ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 SITE = "https://nursegroups.test"
 PROBE_URL = f"{SITE}/zq8x1k3v0r"

@@ -23,8 +23,8 @@ from monitor.judging.intervals import parse_interval
 from storage.db import Store
 from storage.records import DirectoryEntry, ImportDiff, Observation
 
-FIXTURES = Path(__file__).parent / "fixtures" / "directory"
-REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "directory"
+REPO = Path(__file__).resolve().parents[2]
 
 ECF = DirectoryEntry(
     id="ecf",

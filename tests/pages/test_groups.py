@@ -14,7 +14,7 @@ import pytest
 from monitor.pages.group_names import diff_groups, display_group_name, normalise_group_name
 from monitor.pages.groups import extract_groups, main_content, selector_error
 
-SITES = Path(__file__).parent / "fixtures" / "sites"
+SITES = Path(__file__).resolve().parents[1] / "fixtures" / "sites"
 
 NURSES = "https://nursegroups.test/groups/"
 ECF = "https://entertainmentcommunity.test/support-groups"

@@ -264,7 +264,7 @@ def test_planning_loads_no_scrapy_and_a_crawler_no_sqlalchemy(tmp_path: Path) ->
     import json
 
     db = f"sqlite:///{tmp_path / 'f.db'}"
-    directory = Path(__file__).resolve().parents[1] / "directory.yaml"
+    directory = Path(__file__).resolve().parents[2] / "directory.yaml"
     run_freshness(tmp_path, "--db", db, "import", str(directory), check=True)
     targets = tmp_path / "shard.targets"
     coordinator = (

@@ -378,7 +378,7 @@ def test_scrapy_crawl_directory_does_the_same_crawl(world: SimWeb, tmp_path) -> 
 
     monitor = Monitor(world, lambda *a, **kw: run_freshness(tmp_path, *a, **kw), tmp_path)
     monitor.load([("soft404", "soft404.test", "/groups")])
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     scrapy = Path(sys.executable).parent / "scrapy"
     result = subprocess.run(
         [

@@ -208,7 +208,7 @@ def test_the_spider_plans_a_run_once_for_its_targets_and_listed_domains(
     from tests.conftest import run_freshness
 
     db = f"sqlite:///{tmp_path / 'f.db'}"
-    directory = Path(__file__).resolve().parents[1] / "directory.yaml"
+    directory = Path(__file__).resolve().parents[2] / "directory.yaml"
     run_freshness(tmp_path, "--db", db, "import", str(directory), check=True)
     plans: list[object] = []
     plan_run = targets_module.plan_run

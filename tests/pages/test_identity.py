@@ -30,7 +30,7 @@ from monitor.pages.identity import extract_identity, meta_description, page_type
 from monitor.pages.links import candidate_pages, outbound_links
 from monitor.pages.names import names_match, title_name
 
-SITES = Path(__file__).parent / "fixtures" / "sites"
+SITES = Path(__file__).resolve().parents[1] / "fixtures" / "sites"
 
 NURSES = "https://nursegroups.test/"
 ECF = "https://entertainmentcommunity.test/"

@@ -452,7 +452,7 @@ def test_deliver_one_refuses_a_url_apprise_does_not_know(digest: Digest) -> None
 
 
 def test_notify_is_the_only_apprise_importer() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     importers = [
         p.relative_to(root).as_posix()
         for folder in ("monitor", "storage", "spiders")
