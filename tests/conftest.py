@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.receivers import Receiver, http_receiver
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -215,3 +217,10 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP server on loopback that records what Apprise's webhooks post to it."""
+    with http_receiver() as receiver:
+        yield receiver
