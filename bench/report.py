@@ -343,7 +343,10 @@ def _compare_section(docs_: list[tuple[dict[str, Any], Path]]) -> list[str]:
         "Each row is a measured first or second pass of `freshness run`; the what-if rows "
         "change one setting from freshness's defaults on a fresh store, against the same web "
         "in the same run as the default pass above them. Rows from different results files "
-        "ran at different times: compare them with the other load on the machine in mind.",
+        "ran at different times: compare them with the other load on the machine in mind. "
+        "`bench/results/` keeps only the latest results file; every earlier one named here is "
+        "in git's history, at the commit that added it (`git log --all -- bench/results/FILE` "
+        "finds it).",
         "",
         "| results file | commit | N | pass | settings | wall s | CPU s | peak RSS MB | requests | MB sent | second/first bytes | other CPU s |",
         "| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

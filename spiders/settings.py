@@ -234,4 +234,4 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.middlewares.RetryAfterMiddleware": 560,  # before RetryMiddleware sees the response
 }
 # Observations are recorded in the store, in batches of FRESHNESS_BATCH_SIZE.
-ITEM_PIPELINES = {"monitor.runs.local.RecordObservationsPipeline": 300}
+ITEM_PIPELINES = {"monitor.runs.recording.RecordObservationsPipeline": 300}

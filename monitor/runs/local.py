@@ -1,7 +1,7 @@
 """A pass crawled by this machine: in this process, or over crawler processes (``shards``).
 
 ``run_pass`` holds the run lock, plans the pass and crawls it. In one process the pipeline
-below starts and concludes the run; over several, the coordinator does, with the same
+in ``recording`` starts and concludes the run; over several, the coordinator does, with the same
 ``lifecycle``.
 """
 
@@ -11,17 +11,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from monitor.crawl.pipelines import StorePipeline
 from monitor.errors import FreshnessError
-from monitor.judging.classify import Outcome
-from monitor.judging.policy import Policy, clock_from_settings
-from monitor.runs.lifecycle import (
-    conclude_recorded,
-    conclude_run,
-    holding_run_lock,
-    start_run,
-    started_run,
-)
+from monitor.runs.lifecycle import conclude_recorded, holding_run_lock, started_run
 from monitor.runs.plan import RunPlan, plan_run, plan_targets
 from monitor.runs.shards import crawl_in_processes, process_count, split
 from storage.db import Store
@@ -116,49 +107,3 @@ def _run_in_processes(
             warm=warm,
         )
     return conclude_recorded(store, run_id, settings, interrupted=not finished, canaries=canaries)
-
-
-class RecordObservationsPipeline(StorePipeline):
-    """A single-process run's recorder: starts the run, records as ``StorePipeline`` does,
-    and concludes the run from the store when the crawl closes.
-
-    Reads ``FRESHNESS_DB``, ``FRESHNESS_BATCH_SIZE``, ``FRESHNESS_NOW`` and the detection policy.
-    """
-
-    def __init__(self, crawler: Any) -> None:
-        super().__init__(crawler)
-        self.policy = Policy.from_settings(self.settings)
-        self.canaries: list[Outcome] = []
-        # Imported here: this module is imported by coordinators, which never load Scrapy;
-        # the pipeline itself is only built inside a crawl.
-        from scrapy import signals
-
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-
-    def open_spider(self) -> None:
-        super().open_spider()
-        assert self.store is not None
-        self.run_id = start_run(self.store, clock_from_settings(self.settings))
-        self.crawler.stats.set_value("freshness/run_id", self.run_id)
-
-    def canary(self, outcome: Outcome) -> None:
-        self.canaries.append(outcome)
-
-    def close_spider(self) -> None:
-        pass  # the run is concluded on spider_closed, with the crawl's finish reason
-
-    def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
-        if self.store is None or self.run_id is None:
-            return
-        self.flush()
-        summary = conclude_run(
-            self.store,
-            self.run_id,
-            self.canaries,
-            now=clock_from_settings(self.settings),
-            policy=self.policy,
-            interrupted=reason != "finished",
-            finish_reason=reason,
-        )
-        self.crawler.stats.set_value("freshness/summary", summary)
-        self.store.close()
