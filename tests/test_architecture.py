@@ -5,6 +5,7 @@ too): what may import what, and no import cycle, between modules or between moni
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,10 +24,16 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """A module's syntax tree, read once for every rule."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def imports_of(path: Path, name: str | None = None) -> Iterator[tuple[str, int]]:
     """Every module that ``path`` (module ``name``) imports, anywhere in it, with the line:
     ``from a.b import c`` gives ``a.b.c`` when that is a module of ours, else ``a.b``."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed(path)
     package = (name or module_name(path)).split(".")
     if path.name != "__init__.py":
         package = package[:-1]
@@ -57,6 +64,7 @@ def own(name: str) -> str | None:
     return name or None
 
 
+@functools.cache
 def graph() -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {}
     for name, path in MODULES.items():

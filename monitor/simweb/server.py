@@ -81,7 +81,9 @@ class SimWeb:
         self._threads = [
             threading.Thread(
                 target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
+                # Polled every 10 ms: stop() waits out one poll, and tests start and stop
+                # a simulated web hundreds of times.
+                kwargs={"poll_interval": 0.01},
                 name=f"simweb:{server.server_address[1]}",
                 daemon=True,
             )
@@ -97,8 +99,12 @@ class SimWeb:
             return
         servers = (self._server, self._tls_server)
         self._stopping.set()
-        for server in servers:
-            server.shutdown()
+        # Both at once: each shutdown() waits for its listener's next poll.
+        stoppers = [threading.Thread(target=server.shutdown) for server in servers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
         for thread in self._threads:
             thread.join()
         # Both listeners' sockets are shut before either joins its workers: a tunnel's

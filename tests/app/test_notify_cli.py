@@ -18,7 +18,7 @@ from monitor.app.cli import cli
 from monitor.simweb import SimWeb
 from storage.db import Store
 from storage.records import DirectoryEntry, Finding
-from tests.conftest import run_freshness
+from tests.conftest import run_freshness, run_freshness_here
 from tests.crawling import Monitor
 from tests.receivers import SECRET, Receiver
 
@@ -66,7 +66,7 @@ def test_notify_test_sends_the_sample_to_every_target(receiver: Receiver, tmp_pa
         'people = ["rename", "new_organisation"]\n'
     )
     receiver.failing.add("broken")
-    result = run_freshness(tmp_path, "notify", "--test")
+    result = run_freshness_here(tmp_path, "notify", "--test")
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["sent", "sent", "FAILED"]
@@ -77,19 +77,19 @@ def test_notify_test_sends_the_sample_to_every_target(receiver: Receiver, tmp_pa
     assert everything["title"].startswith("freshness: 1 dead link, 1 move, 1 rename")
     assert people["title"] == "freshness: 1 rename, 1 new organisation candidate"
 
-    listing = run_freshness(tmp_path, "notify", check=True)
+    listing = run_freshness_here(tmp_path, "notify", check=True)
     assert "new_organisation, rename" in listing.stdout and "everything" in listing.stdout
     assert "the outbox is empty" in listing.stdout
 
 
 def test_bad_targets_are_one_line_without_the_secret(tmp_path: Path) -> None:
-    result = run_freshness(
+    result = run_freshness_here(
         tmp_path, "notify", "--test", "--notify", f"curator=json://u:{SECRET}@127.0.0.1:9/x"
     )
     assert result.returncode == 1
     assert result.stderr.startswith("error: unknown tag 'curator'")
     assert result.stderr.count("\n") == 1 and SECRET not in result.stderr
-    none = run_freshness(tmp_path, "notify", "--retry")
+    none = run_freshness_here(tmp_path, "notify", "--retry")
     assert none.returncode == 1 and "--notify URL" in none.stderr
 
 
