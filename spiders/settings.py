@@ -46,9 +46,9 @@ FRESHNESS_OUTAGE_MIN_HOSTS = 5  # below this many hosts, only "every host failed
 FRESHNESS_OUTAGE_FAILURE_RATIO = 0.8
 FRESHNESS_ORGS: list[str] = []  # limit a run to these organisation ids (run --org sets it)
 FRESHNESS_TARGETS: list[dict] = []  # ad-hoc targets (freshness check URL); bypasses the store
-# Internal: the spider's target loader, an import path (empty: the store's due organisations
-# and listed domains, spiders.sites.DEFAULT_TARGET_LOADER). Tests and benchmarks replace it.
-FRESHNESS_TARGET_LOADER = ""
+# Internal: the spider's target loader, an import path; it gives the targets, or the targets
+# and the directory's listed domains (the store's due organisations by default).
+FRESHNESS_TARGET_LOADER = "monitor.runs.plan.load_run"
 # Internal: the run a crawl records under, handed by a run to its crawlers (0: none).
 FRESHNESS_RUN_ID = 0
 # `host=ip,...` (or a table) overrides DNS, like curl --resolve.

@@ -43,6 +43,7 @@ from monitor.pages.groups import extract_groups
 from monitor.pages.html import as_tree
 from monitor.pages.identity import extract_identity, meta_description, page_types
 from monitor.pages.links import candidate_pages, outbound_links, registered_domain
+from spiders import settings as table
 from spiders.resolver import lookup_failure
 from spiders.scheduler import start_request_left
 
@@ -74,8 +75,6 @@ KEPT_HEADERS = (
 _LISTED_CALLBACKS = ("parse_listed", "listed_failed", "parse_probe", "probe_failed")
 _DISCOVERY_CALLBACKS = ("parse_discovery_page", "parse_candidate", "discovery_failed")
 CALLBACKS = _LISTED_CALLBACKS + _DISCOVERY_CALLBACKS
-
-DEFAULT_TARGET_LOADER = "monitor.runs.plan.load_run"
 
 
 class DirectorySpider(Spider):
@@ -127,7 +126,9 @@ class DirectorySpider(Spider):
         if spider.targets is None and settings.getlist("FRESHNESS_TARGETS"):
             spider.targets = list(settings.getlist("FRESHNESS_TARGETS"))
         if spider.targets is None:
-            loader = load_object(settings.get("FRESHNESS_TARGET_LOADER") or DEFAULT_TARGET_LOADER)
+            # The table's loader when a crawler was built without it (scrapy.utils.test).
+            path = settings.get("FRESHNESS_TARGET_LOADER") or table.FRESHNESS_TARGET_LOADER
+            loader = load_object(path)
             loaded = loader(settings)
             # A loader gives the targets, or the targets and the directory's listed domains
             # (the default plans both at once, from the store).

@@ -3,6 +3,7 @@ simulated web, and running the real ``freshness`` command."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import os
@@ -151,9 +152,15 @@ def run_freshness(
         text=True,
         timeout=timeout,
     )
+    return _checked(result, check)
+
+
+def _checked(
+    result: subprocess.CompletedProcess[str], check: bool
+) -> subprocess.CompletedProcess[str]:
     if check and result.returncode != 0:
         raise AssertionError(
-            f"freshness {' '.join(args)} exited {result.returncode}\n"
+            f"{' '.join(result.args)} exited {result.returncode}\n"
             f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
         )
     return result
@@ -177,14 +184,10 @@ def run_freshness_here(
     unset: dict[str, str | None] = {
         k: None for k in os.environ if k.startswith("FRESHNESS_") or k in _PROXIES
     }
-    before = os.getcwd()
-    os.chdir(cwd)
-    try:
+    with contextlib.chdir(cwd):
         result = CliRunner().invoke(
             cli, list(args), env={**unset, **(env or {})}, prog_name="freshness"
         )
-    finally:
-        os.chdir(before)
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         # What Python prints for an exception nobody caught, as the subprocess would.
@@ -192,12 +195,7 @@ def run_freshness_here(
     done = subprocess.CompletedProcess(
         ["freshness", *args], result.exit_code, result.stdout, stderr
     )
-    if check and done.returncode != 0:
-        raise AssertionError(
-            f"freshness {' '.join(args)} exited {done.returncode}\n"
-            f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
-        )
-    return done
+    return _checked(done, check)
 
 
 @pytest.fixture

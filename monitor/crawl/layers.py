@@ -8,9 +8,9 @@ its ``Settings`` class would keep about 45 MB in that process for the whole craw
 ``LayeredSettings`` holds the same layers as ``build_settings``: ``spiders.settings``, then the
 config file's ``[settings]`` (both at Scrapy's "project" priority), then the ``FRESHNESS_*``
 environment variables ("environment", between the two), then ``-s NAME=VALUE`` and the
-command's options ("cmdline"). Its getters convert values exactly as Scrapy's do. Scrapy's own defaults are not in it: the coordinator reads none of them. Wherever a crawl
-runs in the same process, ``scrapy_settings`` turns it into real Scrapy settings, built from
-the same layers.
+command's options ("cmdline"). Its getters convert values exactly as Scrapy's do. Scrapy's own
+defaults are not in it: the coordinator reads none of them. Wherever a crawl runs in the same
+process, ``scrapy_settings`` turns it into real Scrapy settings, built from the same layers.
 
     >>> settings = LayeredSettings({"FRESHNESS_PROCESSES": "2"}, {"FRESHNESS_ORGS": "a,b"})
     >>> settings.getint("FRESHNESS_PROCESSES"), settings.getlist("FRESHNESS_ORGS")
@@ -77,7 +77,7 @@ def _priority(priority: int | str) -> int:
         except KeyError:
             raise ValueError(f"unknown settings priority {priority!r}") from None
     if priority not in PRIORITIES.values():
-        raise ValueError(f"settings priority {priority} is neither project (20) nor cmdline (40)")
+        raise ValueError(f"settings priority {priority} is none of {PRIORITIES}")
     return priority
 
 
@@ -249,7 +249,9 @@ def open_store(settings: Any) -> Store:
 
 def database_url(settings: Any) -> str:
     """``FRESHNESS_DB``; the table's default when it is empty (``--db ""``, ``db = ""``)."""
-    return settings.get("FRESHNESS_DB") or _module_settings()["FRESHNESS_DB"]
+    import spiders.settings as table
+
+    return settings.get("FRESHNESS_DB") or table.FRESHNESS_DB
 
 
 def targets_by_organisation(targets: Iterable[dict[str, Any]]) -> Counter[str]:

@@ -9,7 +9,8 @@ import warnings
 from urllib.parse import urlsplit, urlunsplit
 
 from monitor.directory.keys import MAX_TEXT_LENGTH
-from monitor.directory.problems import Problems, show
+from monitor.directory.problems import Problems
+from monitor.judging.intervals import show
 
 # An id as written in a directory file: it names the organisation's history in the store.
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")

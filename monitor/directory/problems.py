@@ -1,7 +1,8 @@
 """What is wrong with a directory file: problems located by file, line and field.
 
 Readers collect every problem in ``Problems`` and keep going, so that one ``DirectoryError``
-reports them all at once; ``show`` and ``suggest`` word the messages.
+reports them all at once; ``suggest`` names the closest known key (a value in a message is
+rendered by ``monitor.judging.intervals.show``, which the interval parser shares).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 # Enough to fix a file in one pass without flooding a terminal.
 MAX_SHOWN_PROBLEMS = 200
@@ -83,13 +83,6 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise DirectoryError(self.items)
-
-
-def show(value: Any) -> str:
-    """A short quoted rendering for messages; never the whole of a hostile value."""
-    if isinstance(value, str):
-        return repr(value if len(value) <= 80 else value[:77] + "...")
-    return type(value).__name__
 
 
 def suggest(key: str, known: Iterable[str], *, list_known: bool = True) -> str:

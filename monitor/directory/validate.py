@@ -21,9 +21,9 @@ from monitor.directory.checks import (
     url_problem,
 )
 from monitor.directory.keys import MAX_ID_LENGTH, STATUSES, slugify
-from monitor.directory.problems import Problems, show
+from monitor.directory.problems import Problems
 from monitor.directory.raw import RawEntry
-from monitor.judging.intervals import parse_interval
+from monitor.judging.intervals import parse_interval, show
 from storage.records import DirectoryEntry, Organisation, dead_link_item, split_dead_link
 
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import yaml
 
 from monitor.directory.keys import KEYS, LIST_KEYS, MAX_DEPTH, TOP_LEVEL_KEY, entry_fields
-from monitor.directory.problems import Problems, show, suggest
+from monitor.directory.problems import Problems, suggest
 from monitor.directory.raw import RawEntry, Value
+from monitor.judging.intervals import show
 from storage.records import DirectoryEntry
 
 _YAML_CORE = "tag:yaml.org,2002:"

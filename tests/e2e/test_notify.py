@@ -1,4 +1,5 @@
-"""End to end: the crawls of ``tests.app.test_notify_cli`` that go through the real CLI or a real crawl."""
+"""Digests after real runs: mailed over SMTP, a failing webhook retried, a kept digest delivered
+once (the notify command's unit tests are in ``tests/app/test_notify_cli.py``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""End to end: the crawls of ``tests.directory.test_review`` that go through the real CLI or a real crawl."""
+"""Curator decisions across real runs: accepted, dismissed and revived findings, crawled through
+the real CLI (the review unit tests are in ``tests/directory/test_review.py``)."""
 
 from __future__ import annotations
 

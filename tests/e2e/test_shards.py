@@ -1,4 +1,5 @@
-"""End to end: the crawls of ``tests.runs.test_shards`` that go through the real CLI or a real crawl."""
+"""Crawler processes, end to end: several processes find what one finds, revisits, the outage
+guard and canaries across processes (unit tests in ``tests/runs/test_shards.py``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""End to end: the crawls of ``tests.spiders.test_tls`` that go through the real CLI or a real crawl."""
+"""HTTPS through the simulated web, end to end: proxies, NO_PROXY and broken handshakes, crawled
+through the real CLI (the TLS unit tests are in ``tests/spiders/test_tls.py``)."""
 
 from __future__ import annotations
 

@@ -3,10 +3,8 @@ it, and it must not bring SQLAlchemy into processes that never open the store.""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from spiders import settings as table
+from tests.conftest import python_output
 
 
 def test_the_default_pipeline_is_the_recorder() -> None:
@@ -23,7 +21,4 @@ def test_a_crawler_process_that_imports_its_components_loads_no_sqlalchemy() -> 
         "import monitor.runs.recording\n"
         "print(sorted(m for m in ('sqlalchemy', 'alembic') if m in sys.modules))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert result.stdout.strip() == "[]"
+    assert python_output(code).strip() == "[]"
